@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// One project per suite; each suite's prerequisites are checked by test/support/require.ts,
+// which fails loudly (never skips) when something is missing.
+const slow = { testTimeout: 180_000, hookTimeout: 300_000 };
+
+export default defineConfig({
+  test: {
+    reporters: ['default', 'junit'],
+    outputFile: { junit: 'test-results/junit.xml' },
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], ...slow, fileParallelism: false } },
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...slow, fileParallelism: false } },
+      { test: { name: 'container', include: ['test/container/**/*.test.ts'], ...slow, fileParallelism: false } },
+      { test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], ...slow, fileParallelism: false } },
+    ],
+  },
+});
