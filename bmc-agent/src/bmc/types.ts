@@ -77,3 +77,19 @@ export interface BmcState {
 export interface BmcStoreEvents {
   change: [state: Readonly<BmcState>];
 }
+
+/** The live, persisted BMC state. Implemented in bmc/store.ts. */
+export interface BmcStore {
+  state(): Readonly<BmcState>;
+  /**
+   * Applies a change to a copy, validates it, writes it atomically (temp file + fsync + rename), then publishes it.
+   * Throws (and changes nothing) when the mutator throws or the result is invalid.
+   */
+  update(mutator: (draft: BmcState) => void): Promise<Readonly<BmcState>>;
+  userByName(name: string): BmcUser | undefined;
+  userById(id: number): BmcUser | undefined;
+  /** Constant-time password check; false for disabled users. */
+  checkPassword(name: string, password: string): BmcUser | undefined;
+  on(event: 'change', listener: (state: Readonly<BmcState>) => void): this;
+  off(event: 'change', listener: (state: Readonly<BmcState>) => void): this;
+}
