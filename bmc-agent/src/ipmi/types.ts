@@ -50,6 +50,8 @@ export interface CommandContext {
   sessions?: SessionDirectory;
   /** Effective privilege of the caller (session privilege, or Administrator for the system interface). */
   privilege: PrivilegeLevel;
+  /** Cipher suite IDs this BMC accepts for RMCP+ (e.g. [3, 17]; 0 only when configured). */
+  cipherSuites: readonly number[];
 }
 
 export type CommandHandler = (req: IpmiRequest, ctx: CommandContext) => IpmiResponse | Promise<IpmiResponse>;
