@@ -42,7 +42,13 @@ export interface MediaState {
 }
 
 /** Why the VM last started, for IPMI Get System Restart Cause. */
-export type RestartCause = 'unknown' | 'chassis-control' | 'power-button' | 'power-restore' | 'reset-button' | 'watchdog';
+export type RestartCause =
+  | 'unknown'
+  | 'chassis-control'
+  | 'power-button'
+  | 'power-restore'
+  | 'reset-button'
+  | 'watchdog';
 
 export interface MachineInfo {
   /** SMBIOS system UUID given to QEMU; also Redfish UUID and IPMI System GUID. */
