@@ -1,0 +1,313 @@
+// Environment → typed, validated agent configuration. Names and defaults follow the Go seed; see docs/configuration.md.
+// parseConfig is pure: it never reads the filesystem or the network, so every rule is unit-testable.
+import { isIP } from 'node:net';
+import { splitShellWords } from './qemu/shell-words.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A bad variable: the message is the one line the process prints before exiting. */
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string, got: string | undefined) {
+    super(`${variable}: ${problem}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type BootDevice = 'c' | 'd' | 'n';
+
+export interface VmConfig {
+  memoryMiB: number;
+  cpus: number;
+  enableKvm: boolean;
+  vncPort: number;
+  /** '' = no disk. */
+  disk: string;
+  /** qemu-img size (e.g. "20G") used to create `disk` when it is missing; null = never create. */
+  diskSize: string | null;
+  cdrom: string | null;
+  /** Default boot device when no override is set: c = disk, d = CD-ROM, n = network. */
+  boot: BootDevice;
+  bootMenuTimeoutMs: number;
+  /** Host interfaces given to the VM as TAP NICs; the word "user" means QEMU user-mode networking. */
+  networks: string[];
+  extraArgs: string[];
+  /** Firmware when no boot override says otherwise. */
+  bootMode: 'Legacy' | 'UEFI';
+}
+
+export interface AgentConfig {
+  mode: 'managed' | 'attach';
+  stateDir: string;
+  /** QMP socket: a unix path, or tcp:host:port in attach mode. */
+  qmpSocket: string;
+  ipmi: {
+    user: string;
+    password: string;
+    /** True when IPMI_PASS was not set and the seed's default password is in use. */
+    defaultPassword: boolean;
+    port: number;
+    cipherSuites: number[];
+    allowV15: boolean;
+    maxSessions: number;
+    sessionTimeoutS: number;
+  };
+  redfish: {
+    port: number;
+    sessionTimeoutS: number;
+    tlsCert: string | null;
+    tlsKey: string | null;
+  };
+  serialAddr: HostPort;
+  vncAddr: HostPort;
+  /** In-band IPMI listener for QEMU's ipmi-bmc-extern; null = disabled. */
+  vmIpmiAddr: HostPort | null;
+  /** Advertised BMC address: IPMI LAN parameter 3 and the Redfish EthernetInterface. */
+  bmcAddress: string;
+  /** null = derived from the VM UUID. */
+  bmcMac: string | null;
+  /** null = generated once and kept in STATE_DIR/vm-uuid. */
+  vmUuid: string | null;
+  powerOnAtStart: boolean;
+  /** ACPI shutdown wait before forcing power off (GracefulShutdown, SIGTERM). */
+  gracefulShutdownTimeoutS: number;
+  metrics: boolean;
+  logLevel: LogLevel;
+  debug: boolean;
+  vm: VmConfig;
+  /** Non-fatal findings to log once the logger exists. */
+  warnings: string[];
+}
+
+/** Cipher suites the IPMI LAN layer implements (IPMI 2.0 table 22-20 IDs). */
+export const SUPPORTED_CIPHER_SUITES = [0, 1, 2, 3, 15, 16, 17] as const;
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// --- small readers; each throws ConfigError naming its variable ---
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function integer(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new ConfigError(name, `must be an integer ${min}..${max}`, v);
+  return Number(v);
+}
+
+function boolean(env: Env, name: string, def: boolean): boolean {
+  const v = raw(env, name)?.toLowerCase();
+  if (v === undefined) return def;
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(name, 'must be true or false', env[name]);
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+  const v = raw(env, name)?.toLowerCase();
+  if (v === undefined) return def;
+  const found = allowed.find((a) => a.toLowerCase() === v);
+  if (found === undefined) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`, env[name]);
+  return found;
+}
+
+/** "host:port", ":port" (all interfaces) or "[v6]:port". */
+function hostPort(env: Env, name: string, def: string | null, defaultHost: string): HostPort | null {
+  const v = raw(env, name) ?? def;
+  if (v === null) return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(v);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port < 1 || port > 65535) throw new ConfigError(name, 'must be host:port with port 1..65535', v);
+  const host = m[1] ?? m[2] ?? '';
+  if (host !== '' && m[1] === undefined && !/^[A-Za-z0-9.-]+$/.test(host))
+    throw new ConfigError(name, 'must be host:port with a hostname or IP address', v);
+  return { host: host === '' ? defaultHost : host, port };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const NET_IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function cipherSuites(env: Env, warnings: string[]): number[] {
+  const name = 'IPMI_CIPHER_SUITES';
+  const v = raw(env, name) ?? '3,17';
+  const allowed = `a comma-separated list of ${SUPPORTED_CIPHER_SUITES.join(', ')}`;
+  const ids = v.split(',').map((s) => s.trim());
+  if (ids.some((s) => !/^\d+$/.test(s) || !(SUPPORTED_CIPHER_SUITES as readonly number[]).includes(Number(s))))
+    throw new ConfigError(name, `must be ${allowed}`, v);
+  const unique = [...new Set(ids.map(Number))];
+  if (unique.includes(0))
+    warnings.push(
+      'IPMI_CIPHER_SUITES includes 0: sessions without authentication, integrity or encryption are accepted',
+    );
+  return unique;
+}
+
+function networks(env: Env): string[] {
+  const v = raw(env, 'VM_NETWORKS');
+  if (v === undefined) return [];
+  const names = v.split(',').map((s) => s.trim());
+  for (const n of names)
+    if (!NET_IFNAME.test(n))
+      throw new ConfigError('VM_NETWORKS', 'must be comma-separated interface names (1-15 of A-Z a-z 0-9 _ . -)', v);
+  return names;
+}
+
+function diskSize(env: Env): string | null {
+  const v = raw(env, 'VM_DISK_SIZE');
+  if (v === undefined) return null;
+  if (!/^[1-9]\d*[KMGT]?$/.test(v)) throw new ConfigError('VM_DISK_SIZE', 'must be a size like 512M, 20G or 1T', v);
+  return v;
+}
+
+function hasControlOrColon(s: string): boolean {
+  for (const ch of s) if (ch === ':' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) return true;
+  return false;
+}
+
+function credentials(env: Env): { user: string; password: string } {
+  const user = env['IPMI_USER'] ?? 'admin';
+  if (user === '' || Buffer.byteLength(user) > 16 || hasControlOrColon(user))
+    throw new ConfigError('IPMI_USER', 'must be 1..16 bytes without control characters or ":"', user);
+  const password = env['IPMI_PASS'] ?? 'password';
+  if (password === '' || Buffer.byteLength(password) > 20 || password.includes('\0'))
+    throw new ConfigError('IPMI_PASS', 'must be 1..20 bytes (IPMI limit)', undefined);
+  return { user, password };
+}
+
+/**
+ * QEMU_MODE: explicit managed|attach; unset → attach when QMP_SOCK is set (the seed's binary mode, an existing QEMU),
+ * managed otherwise.
+ */
+function mode(env: Env): 'managed' | 'attach' {
+  const explicit = raw(env, 'QEMU_MODE');
+  if (explicit !== undefined) return oneOf(env, 'QEMU_MODE', 'managed', ['managed', 'attach'] as const);
+  return raw(env, 'QMP_SOCK') !== undefined ? 'attach' : 'managed';
+}
+
+export interface HostFacts {
+  /** First non-internal IPv4 address of the host, used when BMC_ADDRESS is unset. */
+  primaryIPv4(): string | null;
+}
+
+export function parseConfig(env: Env, host: HostFacts): AgentConfig {
+  const warnings: string[] = [];
+  const qemuMode = mode(env);
+  const stateDir = raw(env, 'STATE_DIR') ?? '/var/lib/qemu-bmc';
+  if (!stateDir.startsWith('/') && !stateDir.startsWith('.'))
+    throw new ConfigError('STATE_DIR', 'must be an absolute path or start with ./', stateDir);
+  const qmpSocket = raw(env, 'QMP_SOCK') ?? (qemuMode === 'attach' ? '/var/run/qemu/qmp.sock' : `${stateDir}/qmp.sock`);
+  if (qemuMode === 'managed' && qmpSocket.startsWith('tcp:'))
+    throw new ConfigError('QMP_SOCK', 'must be a unix socket path in managed mode', qmpSocket);
+  if (qmpSocket.startsWith('tcp:') && !/^tcp:[^:]+:\d{1,5}$/.test(qmpSocket))
+    throw new ConfigError('QMP_SOCK', 'must be a unix socket path or tcp:host:port', qmpSocket);
+
+  const { user, password } = credentials(env);
+  const ipmiPort = integer(env, 'IPMI_PORT', 623, 1, 65535);
+  const redfishPort = integer(env, 'REDFISH_PORT', 443, 1, 65535);
+  const tlsCert = raw(env, 'TLS_CERT') ?? null;
+  const tlsKey = raw(env, 'TLS_KEY') ?? null;
+  if (tlsCert !== null && tlsKey === null)
+    throw new ConfigError('TLS_KEY', 'must be set when TLS_CERT is set', undefined);
+  if (tlsKey !== null && tlsCert === null)
+    throw new ConfigError('TLS_CERT', 'must be set when TLS_KEY is set', undefined);
+
+  const vncPort = integer(env, 'VNC_PORT', 5900, 5900, 65535);
+  // The seed's SERIAL_ADDR default (localhost:9002) collides with its own VM_IPMI_ADDR example (:9002); we use 9003.
+  const serialAddr = hostPort(env, 'SERIAL_ADDR', '127.0.0.1:9003', '127.0.0.1')!;
+  const vncAddr = hostPort(env, 'VNC_ADDR', `127.0.0.1:${vncPort}`, '127.0.0.1')!;
+  const vmIpmiAddr = hostPort(env, 'VM_IPMI_ADDR', null, '0.0.0.0');
+  if (vmIpmiAddr && vmIpmiAddr.port === serialAddr.port && qemuMode === 'managed')
+    throw new ConfigError('VM_IPMI_ADDR', `must not use the SERIAL_ADDR port ${serialAddr.port}`, env['VM_IPMI_ADDR']);
+
+  const bmcAddress = raw(env, 'BMC_ADDRESS') ?? host.primaryIPv4() ?? '127.0.0.1';
+  if (isIP(bmcAddress) !== 4) throw new ConfigError('BMC_ADDRESS', 'must be an IPv4 address', bmcAddress);
+  const bmcMac = raw(env, 'BMC_MAC')?.toLowerCase() ?? null;
+  if (bmcMac !== null && !MAC.test(bmcMac))
+    throw new ConfigError('BMC_MAC', 'must be six hex bytes separated by colons', env['BMC_MAC']);
+  const vmUuid = raw(env, 'VM_UUID')?.toLowerCase() ?? null;
+  if (vmUuid !== null && !UUID.test(vmUuid))
+    throw new ConfigError('VM_UUID', 'must be a UUID like 8-4-4-4-12 hex digits', env['VM_UUID']);
+
+  const debug = boolean(env, 'DEBUG', false);
+  const logLevel = oneOf<LogLevel>(env, 'LOG_LEVEL', debug ? 'debug' : 'info', LOG_LEVELS);
+
+  let extraArgs: string[];
+  try {
+    extraArgs = splitShellWords(env['QEMU_EXTRA_ARGS'] ?? '');
+  } catch (err) {
+    throw new ConfigError(
+      'QEMU_EXTRA_ARGS',
+      `must be shell-style words (${(err as Error).message})`,
+      env['QEMU_EXTRA_ARGS'],
+    );
+  }
+  if (extraArgs.some((a) => a === '-enable-kvm' || /accel=kvm/.test(a)) && !boolean(env, 'ENABLE_KVM', true))
+    throw new ConfigError('QEMU_EXTRA_ARGS', 'must not enable KVM when ENABLE_KVM=false', env['QEMU_EXTRA_ARGS']);
+
+  const disk = env['VM_DISK'] === undefined ? '/vm/disk.qcow2' : env['VM_DISK'].trim();
+  const size = diskSize(env);
+  if (size !== null && disk === '')
+    throw new ConfigError('VM_DISK_SIZE', 'needs VM_DISK to name the disk to create', size);
+
+  const cfg: AgentConfig = {
+    mode: qemuMode,
+    stateDir,
+    qmpSocket,
+    ipmi: {
+      user,
+      password,
+      defaultPassword: env['IPMI_PASS'] === undefined,
+      port: ipmiPort,
+      cipherSuites: cipherSuites(env, warnings),
+      allowV15: boolean(env, 'IPMI_ALLOW_V15', false),
+      maxSessions: integer(env, 'IPMI_MAX_SESSIONS', 16, 1, 63),
+      sessionTimeoutS: integer(env, 'IPMI_SESSION_TIMEOUT', 60, 5, 3600),
+    },
+    redfish: {
+      port: redfishPort,
+      sessionTimeoutS: integer(env, 'REDFISH_SESSION_TIMEOUT', 1800, 30, 86400),
+      tlsCert,
+      tlsKey,
+    },
+    serialAddr,
+    vncAddr,
+    vmIpmiAddr,
+    bmcAddress,
+    bmcMac,
+    vmUuid,
+    powerOnAtStart: boolean(env, 'POWER_ON_AT_START', false),
+    gracefulShutdownTimeoutS: integer(env, 'GRACEFUL_SHUTDOWN_TIMEOUT', 60, 1, 3600),
+    metrics: boolean(env, 'METRICS', true),
+    logLevel,
+    debug,
+    vm: {
+      memoryMiB: integer(env, 'VM_MEMORY', 2048, 16, 1048576),
+      cpus: integer(env, 'VM_CPUS', 2, 1, 256),
+      enableKvm: boolean(env, 'ENABLE_KVM', true),
+      vncPort,
+      disk,
+      diskSize: size,
+      cdrom: raw(env, 'VM_CDROM') ?? null,
+      boot: oneOf<BootDevice>(env, 'VM_BOOT', 'c', ['c', 'd', 'n']),
+      bootMenuTimeoutMs: integer(env, 'VM_BOOT_MENU_TIMEOUT', 0, 0, 65535),
+      networks: networks(env),
+      extraArgs,
+      bootMode: oneOf(env, 'VM_BOOT_MODE', 'bios', ['bios', 'uefi'] as const) === 'uefi' ? 'UEFI' : 'Legacy',
+    },
+    warnings,
+  };
+  if (ipmiPort === redfishPort) warnings.push(`IPMI_PORT and REDFISH_PORT are both ${ipmiPort} (UDP and TCP; allowed)`);
+  if (cfg.ipmi.defaultPassword) warnings.push('IPMI_PASS is not set: the default password "password" is in use');
+  return cfg;
+}
