@@ -1,0 +1,135 @@
+// The Redfish express app: middleware order, every resource, the 404 and error mapping. No listening here.
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BmcStore } from '../bmc/types.ts';
+import type { Machine } from '../machine/types.ts';
+import { createRequireAuth } from './auth.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_SESSIONS, type RedfishConfig } from './config.ts';
+import type { RedfishContext } from './context.ts';
+import { baseMessage, errorBody, missingAtUri, RedfishError } from './errors.ts';
+import { EventHub } from './events.ts';
+import { ODATA_HEADERS, rejectQueryOptions } from './http.ts';
+import { createRedfishMetrics } from './metrics.ts';
+import { accountServiceRoutes } from './resources/account-service.ts';
+import { chassisRoutes } from './resources/chassis.ts';
+import { eventServiceRoutes } from './resources/event-service.ts';
+import { managerRoutes } from './resources/managers.ts';
+import { serviceRootRoutes } from './resources/service-root.ts';
+import { sessionServiceRoutes } from './resources/session-service.ts';
+import { systemRoutes } from './resources/systems.ts';
+import type { RedfishPrivilege } from './roles.ts';
+import { SessionTable } from './sessions.ts';
+
+export interface RedfishDeps {
+  config: RedfishConfig;
+  log: Logger;
+  registry: Registry;
+  machine: Machine;
+  store: BmcStore;
+  onManagerReset?: () => Promise<void>;
+}
+
+export interface RedfishApp {
+  app: Express;
+  /** Auth for routers mounted later (console, metrics): same users, sessions and 401/403 bodies. */
+  requireAuth: (privilege?: RedfishPrivilege) => RequestHandler;
+  context: RedfishContext;
+  /** Ends SSE streams and stops listening to the machine. */
+  close(): void;
+}
+
+function bodyParserError(err: unknown): RedfishError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
+  switch (err.type) {
+    case 'entity.too.large':
+      return new RedfishError(413, baseMessage('PayloadTooLarge'), { Connection: 'close' });
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new RedfishError(400, baseMessage('UnrecognizedRequestBody'));
+    default:
+      return undefined;
+  }
+}
+
+export function createRedfishApp(deps: RedfishDeps): RedfishApp {
+  const { config, log } = deps;
+  const sessions = new SessionTable({
+    timeoutSec: config.sessionTimeoutSec,
+    max: config.maxSessions ?? DEFAULT_MAX_SESSIONS,
+  });
+  const metrics = createRedfishMetrics(deps.registry);
+  const events = new EventHub(deps.machine, log);
+  const ctx: RedfishContext = {
+    config,
+    log,
+    machine: deps.machine,
+    store: deps.store,
+    sessions,
+    metrics,
+    events,
+    listenPort: config.port,
+  };
+  if (deps.onManagerReset) ctx.onManagerReset = deps.onManagerReset;
+  const requireAuth = createRequireAuth(deps.store, sessions);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // resources carry their own ETags
+  app.set('case sensitive routing', true);
+
+  const observe: RequestHandler = (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
+      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      log.debug(
+        {
+          method: req.method,
+          url: req.originalUrl,
+          route,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'redfish request',
+      );
+    });
+    next();
+  };
+
+  const router = express.Router({ caseSensitive: true });
+  router.use(observe, ODATA_HEADERS);
+  router.use(express.raw({ type: () => true, limit: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT }));
+  router.use(rejectQueryOptions);
+
+  serviceRootRoutes(router, ctx, requireAuth);
+  sessionServiceRoutes(router, ctx, requireAuth);
+  accountServiceRoutes(router, ctx, requireAuth);
+  systemRoutes(router, ctx, requireAuth);
+  managerRoutes(router, ctx, requireAuth);
+  chassisRoutes(router, ctx, requireAuth);
+  eventServiceRoutes(router, ctx, requireAuth);
+
+  // Unknown URIs: authenticate first so anonymous clients cannot map the tree.
+  router.use(requireAuth('Login'), (req) => {
+    throw missingAtUri(req.originalUrl.split('?')[0] ?? req.originalUrl);
+  });
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const known = err instanceof RedfishError ? err : bodyParserError(err);
+    const failure = known ?? new RedfishError(500, baseMessage('InternalError'));
+    if (!known) log.error({ err, method: req.method, url: req.originalUrl }, 'redfish handler failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.set(failure.headers).setHeader('OData-Version', '4.0');
+    res.status(failure.status).json(errorBody(failure.messages, failure.detail));
+  };
+  router.use(onError);
+  app.use(router);
+
+  return { app, requireAuth, context: ctx, close: () => events.close() };
+}

@@ -1,0 +1,110 @@
+// HTTP plumbing shared by every resource: routes with 405/Allow, JSON bodies, ETags, query rules.
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { baseMessage, malformedJson, RedfishError } from './errors.ts';
+import type { RedfishPrivilege } from './roles.ts';
+
+export const METHODS = ['GET', 'PATCH', 'POST', 'PUT', 'DELETE'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface Endpoint {
+  /** 'public' answers without credentials (service root, $metadata, login). */
+  privilege: RedfishPrivilege | 'public';
+  handle(req: Request, res: Response): Promise<void> | void;
+}
+
+export type Endpoints = Partial<Record<Method, Endpoint>>;
+
+/** Builds the auth middleware for a privilege; supplied by the app so routes stay declarative. */
+export type AuthFor = (privilege: RedfishPrivilege) => RequestHandler;
+
+function runMiddleware(mw: RequestHandler, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const result = mw(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
+    if (result instanceof Promise) result.catch(reject);
+  });
+}
+
+/** Mounts one URI: each listed method behind its privilege; any other method gets 405 with Allow. */
+export function route(router: Router, path: string, endpoints: Endpoints, authFor: AuthFor): void {
+  const allowed = Object.keys(endpoints) as Method[];
+  const allow = [...allowed, ...(endpoints.GET ? ['HEAD'] : [])].join(', ');
+  router.all(path, async (req: Request, res: Response) => {
+    res.locals.route = path;
+    const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
+    const endpoint = endpoints[method];
+    if (!endpoint) {
+      // Unauthenticated clients learn nothing about private URIs, not even their methods.
+      if (!Object.values(endpoints).some((e) => e.privilege === 'public'))
+        await runMiddleware(authFor('Login'), req, res);
+      throw new RedfishError(405, baseMessage('OperationNotAllowed'), { Allow: allow });
+    }
+    if (endpoint.privilege !== 'public') await runMiddleware(authFor(endpoint.privilege), req, res);
+    await endpoint.handle(req, res);
+  });
+}
+
+/** Weak ETag of a representation: changes whenever any property changes. */
+export function etagOf(body: unknown): string {
+  return `W/"${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 20)}"`;
+}
+
+function stripWeak(tag: string): string {
+  return tag.trim().replace(/^W\//, '');
+}
+
+/** Sends a resource with its ETag; answers 304 when If-None-Match already has it. */
+export function sendResource(req: Request, res: Response, body: object, status = 200): void {
+  const etag = etagOf(body);
+  res.setHeader('ETag', etag);
+  const inm = req.get('If-None-Match');
+  if (status === 200 && inm && inm.split(',').some((t) => stripWeak(t) === stripWeak(etag))) {
+    res.status(304).end();
+    return;
+  }
+  res.status(status).json(body);
+}
+
+/** Rejects a write when If-Match is present and names another version of the resource. */
+export function checkIfMatch(req: Request, current: object): void {
+  const header = req.get('If-Match');
+  if (header === undefined) return;
+  const tags = header.split(',').map((t) => t.trim());
+  if (tags.includes('*')) return;
+  const etag = stripWeak(etagOf(current));
+  if (!tags.some((t) => stripWeak(t) === etag)) throw new RedfishError(412, baseMessage('PreconditionFailed'));
+}
+
+/** The request body as a JSON object; undefined when empty and allowed. */
+export function bodyObject(req: Request, opts: { allowEmpty?: boolean } = {}): Record<string, unknown> | undefined {
+  const raw: unknown = req.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
+  if (text.trim() === '') {
+    if (opts.allowEmpty) return undefined;
+    throw new RedfishError(400, baseMessage('UnrecognizedRequestBody'));
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw malformedJson();
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new RedfishError(400, baseMessage('UnrecognizedRequestBody'));
+  return parsed as Record<string, unknown>;
+}
+
+/** Query options we do not implement: DSP0266 asks for 501 rather than silently ignoring them. */
+export const rejectQueryOptions: RequestHandler = (req, _res, next) => {
+  for (const name of Object.keys(req.query)) {
+    if (name.startsWith('$') || name === 'only' || name === 'excerpt')
+      throw new RedfishError(501, baseMessage('QueryParameterUnsupported', [name]));
+  }
+  next();
+};
+
+export const ODATA_HEADERS: RequestHandler = (_req, res, next) => {
+  res.setHeader('OData-Version', '4.0');
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
