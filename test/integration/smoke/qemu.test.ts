@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runInGuest } from '../../support/guest.ts';
+import { bootGuest, runInGuest } from '../../support/guest.ts';
 import { startQemu, stopAllQemu } from '../../support/qemu.ts';
 import { requireCommand } from '../../support/require.ts';
 
@@ -56,6 +56,21 @@ describe('guest fixture', () => {
     expect(result.output).toMatch(/^kernel \d+\.\d+\./m);
     // No KCS device given, so the IPMI driver finds nothing.
     expect(result.output).toContain('no-ipmi-device');
+  });
+
+  it('stays up with a shell on ttyS0 when asked, and powers off through QMP', async () => {
+    const guest = await bootGuest({ script: 'echo ready', shell: true });
+    try {
+      expect(await guest.result(120_000)).toEqual({ output: 'ready\n', exitCode: 0 });
+      guest.qemu.writeSerial('echo "sum=$((40 + 2))"\n');
+      await guest.qemu.waitForSerial(/^sum=42$/m, 30_000);
+      const qmp = await guest.qemu.qmp();
+      await qmp.execute('quit');
+      qmp.close();
+      expect(await guest.qemu.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      await guest.stop();
+    }
   });
 });
 
