@@ -1,0 +1,156 @@
+// IPMI over LAN: the UDP socket, metrics and session sweeping around the pure packet handler (session/packet.ts).
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BmcStore } from '../bmc/types.ts';
+import type { Machine } from '../machine/types.ts';
+import { smbiosGuidBytes } from './commands/guid.ts';
+import { validateCipherSuiteIds } from './crypto/suites.ts';
+import { PacketHandler } from './session/packet.ts';
+import { SessionTable } from './session/table.ts';
+import type { CommandDispatcher } from './types.ts';
+
+export interface IpmiLanConfig {
+  port: number;
+  host?: string;
+  cipherSuites: number[];
+  allowV15: boolean;
+  maxSessions: number;
+  sessionTimeoutSec: number;
+}
+
+export interface IpmiLanDeps {
+  config: IpmiLanConfig;
+  log: Logger;
+  registry: Registry;
+  machine: Machine;
+  store: BmcStore;
+  dispatcher?: CommandDispatcher;
+}
+
+export interface IpmiLan {
+  close(): Promise<void>;
+  readonly address: { address: string; port: number };
+  /** The live session table (SOL and tests look sessions up here). */
+  readonly sessions: SessionTable;
+}
+
+/** Largest datagram we read: RMCP+ packets from real clients stay far below this. */
+const MAX_PACKET = 1024;
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[] = []): Counter<string> {
+  const existing = registry.getSingleMetric(name);
+  if (existing instanceof Counter) return existing;
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function guidOf(uuid: string): Uint8Array {
+  try {
+    return Uint8Array.from(smbiosGuidBytes(uuid));
+  } catch {
+    return new Uint8Array(16);
+  }
+}
+
+async function defaultDispatcher(config: IpmiLanConfig): Promise<CommandDispatcher> {
+  // Resolved at run time so this module type-checks before the command table lands.
+  const specifier = './commands/index.ts';
+  const mod = (await import(specifier)) as {
+    createCommandDispatcher(options?: { ipmi15?: boolean; lanPort?: number }): CommandDispatcher;
+  };
+  return mod.createCommandDispatcher({ ipmi15: config.allowV15, lanPort: config.port });
+}
+
+export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
+  const { config, log, registry } = deps;
+  validateCipherSuiteIds(config.cipherSuites);
+  if (!Number.isInteger(config.sessionTimeoutSec) || config.sessionTimeoutSec < 1) {
+    throw new RangeError(`session timeout ${config.sessionTimeoutSec}s must be a positive integer`);
+  }
+  const sessions = new SessionTable({
+    maxSessions: config.maxSessions,
+    idleTimeoutMs: config.sessionTimeoutSec * 1000,
+  });
+  const dispatcher = deps.dispatcher ?? (await defaultDispatcher(config));
+  const handler = new PacketHandler({
+    table: sessions,
+    store: deps.store,
+    machine: deps.machine,
+    dispatcher,
+    cipherSuites: config.cipherSuites,
+    allowV15: config.allowV15,
+    guid: guidOf(deps.machine.info.uuid),
+  });
+
+  const packets = counter(registry, 'ipmi_lan_packets_total', 'IPMI LAN datagrams received');
+  const rejected = counter(registry, 'ipmi_lan_rejected_total', 'IPMI LAN packets refused or dropped, by reason', [
+    'reason',
+  ]);
+  const opened = counter(registry, 'ipmi_lan_sessions_opened_total', 'RMCP+ sessions activated');
+  if (!registry.getSingleMetric('ipmi_lan_sessions_active')) {
+    new Gauge({
+      name: 'ipmi_lan_sessions_active',
+      help: 'RMCP+ sessions currently active',
+      registers: [registry],
+      collect() {
+        this.set(sessions.active().length);
+      },
+    });
+  }
+
+  const host = config.host ?? '0.0.0.0';
+  const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    packets.inc();
+    if (msg.length > MAX_PACKET) {
+      rejected.inc({ reason: 'oversize' });
+      return;
+    }
+    handler
+      .handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), { address: rinfo.address, port: rinfo.port })
+      .then((outcome) => {
+        if (outcome.rejected) {
+          rejected.inc({ reason: outcome.rejected });
+          log.debug({ remote: rinfo.address, reason: outcome.rejected }, 'ipmi lan packet refused');
+        }
+        if (outcome.opened) {
+          opened.inc();
+          log.info(
+            { remote: rinfo.address, user: outcome.opened.userName, suite: outcome.opened.suite.id },
+            'ipmi session opened',
+          );
+        }
+        if (outcome.reply) socket.send(outcome.reply, rinfo.port, rinfo.address);
+      })
+      .catch((err: unknown) => {
+        // A bug in a handler must not take the listener down; it is logged and counted.
+        rejected.inc({ reason: 'internal-error' });
+        log.error({ err, remote: rinfo.address }, 'ipmi lan packet handling failed');
+      });
+  };
+  socket.on('message', onMessage);
+  socket.on('error', (err) => log.error({ err }, 'ipmi lan socket error'));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(config.port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  const sweeper = setInterval(() => sessions.sweep(), 1000);
+  sweeper.unref();
+  const bound = socket.address();
+  log.info({ address: bound.address, port: bound.port, cipherSuites: config.cipherSuites }, 'ipmi lan listening');
+
+  return {
+    address: { address: bound.address, port: bound.port },
+    sessions,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(sweeper);
+        sessions.closeAll();
+        socket.close(() => resolve());
+      }),
+  };
+}

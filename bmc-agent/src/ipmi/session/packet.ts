@@ -1,0 +1,228 @@
+// One inbound datagram → at most one reply. Layers: RMCP → ASF or IPMI session (1.5 / 2.0) → establishment payloads or
+// an IPMI message for the command table. Pure of sockets: lan.ts feeds it bytes and sends what it returns.
+
+import type { BmcStore } from '../../bmc/types.ts';
+import { Privilege } from '../../bmc/types.ts';
+import type { Machine } from '../../machine/types.ts';
+import { AsfType, decodeAsf, encodePresencePong } from '../codec/asf.ts';
+import { CodecError } from '../codec/errors.ts';
+import { decodeLanRequest, type LanRequest, responseFor } from '../codec/message.ts';
+import { decodeRmcp, encodeRmcp, RmcpClass } from '../codec/rmcp.ts';
+import { AuthType, decodeSession15, encodeSession15 } from '../codec/session15.ts';
+import {
+  decodeSession20,
+  encodeSession20,
+  PayloadType,
+  type Session20Header,
+  splitTrailer,
+} from '../codec/session20.ts';
+import { decryptAesCbc128, encryptAesCbc128 } from '../crypto/confidentiality.ts';
+import { integrityCode, integrityCodeLength, verifyIntegrity } from '../crypto/integrity.ts';
+import { ConfidentialityAlgorithm, IntegrityAlgorithm } from '../crypto/suites.ts';
+import { Channel, type CommandContext, type CommandDispatcher, CompletionCode, type IpmiResponse } from '../types.ts';
+import { type EstablishContext, openSession, rakp1, rakp3 } from './establish.ts';
+import type { Session } from './session.ts';
+import type { SessionTable } from './table.ts';
+
+export interface Remote {
+  address: string;
+  port: number;
+}
+
+export interface PacketOutcome {
+  reply?: Uint8Array;
+  /** Set when the packet was refused or dropped: the metrics reason. */
+  rejected?: string;
+  /** Set when a session was just activated (RAKP 4 OK). */
+  opened?: Session;
+}
+
+export interface PacketHandlerDeps {
+  table: SessionTable;
+  store: BmcStore;
+  machine: Machine;
+  dispatcher: CommandDispatcher;
+  cipherSuites: readonly number[];
+  allowV15: boolean;
+  guid: Uint8Array;
+}
+
+const APP_NETFN = 0x06;
+const Cmd = {
+  GetChannelAuthCapabilities: 0x38,
+  GetSessionChallenge: 0x39,
+  ActivateSession: 0x3a,
+  GetChannelCipherSuites: 0x54,
+} as const;
+
+/** Commands a console may send before it has a session (IPMI 2.0 §13.14, §22.15). */
+function allowedWithoutSession(req: LanRequest, v15: boolean, allowV15: boolean): boolean {
+  if (req.netFn !== APP_NETFN) return false;
+  if (req.cmd === Cmd.GetChannelAuthCapabilities) return true;
+  if (req.cmd === Cmd.GetChannelCipherSuites) return !v15;
+  if (req.cmd === Cmd.GetSessionChallenge || req.cmd === Cmd.ActivateSession) return v15 && allowV15;
+  return false;
+}
+
+export class PacketHandler {
+  private readonly deps: PacketHandlerDeps;
+
+  constructor(deps: PacketHandlerDeps) {
+    this.deps = deps;
+  }
+
+  async handle(packet: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+    try {
+      return await this.route(packet, remote);
+    } catch (err) {
+      if (err instanceof CodecError) return { rejected: `malformed-${err.reason}` };
+      throw err;
+    }
+  }
+
+  private async route(packet: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+    const rmcp = decodeRmcp(packet);
+    // RMCP ACKs need no answer; IPMI never asks for them (sequence 0xFF).
+    if (rmcp.header.ack) return { rejected: 'rmcp-ack' };
+    if (rmcp.header.messageClass === RmcpClass.Asf) return this.asf(rmcp.body);
+    if (rmcp.header.messageClass !== RmcpClass.Ipmi) return { rejected: 'rmcp-class' };
+    if (rmcp.body.length === 0) return { rejected: 'malformed-truncated' };
+    const authType = (rmcp.body[0] ?? 0) & 0x0f;
+    if (authType === AuthType.RmcpPlus) return this.v20(rmcp.body, remote);
+    return this.v15(rmcp.body);
+  }
+
+  private asf(body: Uint8Array): PacketOutcome {
+    const msg = decodeAsf(body);
+    if (msg.type !== AsfType.PresencePing) return { rejected: 'asf-type' };
+    return { reply: encodeRmcp(RmcpClass.Asf, encodePresencePong(msg.tag)) };
+  }
+
+  /** IPMI 1.5 framing: only sessionless discovery, since v1.5 sessions (MD5/none) are not offered. */
+  private async v15(body: Uint8Array): Promise<PacketOutcome> {
+    const p = decodeSession15(body);
+    if (p.sessionId !== 0 || p.authType !== AuthType.None) return { rejected: 'v15-session' };
+    const req = decodeLanRequest(p.message);
+    if (!allowedWithoutSession(req, true, this.deps.allowV15)) return { rejected: 'no-session' };
+    const res = await this.dispatch(req, undefined);
+    const message = responseFor(req, res.cc, res.data);
+    return {
+      reply: encodeRmcp(
+        RmcpClass.Ipmi,
+        encodeSession15({ authType: AuthType.None, sequence: 0, sessionId: 0, message }),
+      ),
+    };
+  }
+
+  private async v20(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+    const packet = decodeSession20(body);
+    const h = packet.header;
+    if (h.sessionId === 0) return this.sessionless(h, packet.payload, remote);
+    if (h.payloadType !== PayloadType.Ipmi) return { rejected: 'payload-type' };
+    const session = this.deps.table.byId(h.sessionId);
+    if (!session || session.remoteAddress !== remote.address) return { rejected: 'unknown-session' };
+    const wantIntegrity = session.suite.integrity !== IntegrityAlgorithm.None;
+    const wantConfidentiality = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
+    // A session that negotiated integrity/confidentiality never accepts a packet without them.
+    if (h.authenticated !== wantIntegrity || h.encrypted !== wantConfidentiality)
+      return { rejected: 'security-mismatch' };
+    if (h.authenticated) {
+      const { signed, authCode } = splitTrailer(body, packet, integrityCodeLength(session.suite.integrity));
+      if (!verifyIntegrity(session.suite.integrity, session.keys.k1, signed, authCode))
+        return { rejected: 'integrity' };
+    }
+    const window = h.authenticated ? session.authenticatedWindow : session.plainWindow;
+    const verdict = window.check(h.sequence);
+    if (verdict !== 'ok')
+      return { rejected: verdict === 'duplicate' || verdict === 'too-old' ? 'replay' : `sequence-${verdict}` };
+    const message = h.encrypted ? decryptAesCbc128(session.keys.k2, packet.payload) : packet.payload;
+    const req = decodeLanRequest(message);
+    // Only a packet that passed every check moves the window and keeps the session alive.
+    window.commit(h.sequence);
+    this.deps.table.touch(session);
+    const res = await this.dispatch(req, session);
+    return { reply: this.sealed(session, responseFor(req, res.cc, res.data)) };
+  }
+
+  private async sessionless(h: Session20Header, payload: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+    if (h.authenticated || h.encrypted) return { rejected: 'no-session' };
+    const ctx: EstablishContext = {
+      table: this.deps.table,
+      store: this.deps.store,
+      cipherSuites: this.deps.cipherSuites,
+      guid: this.deps.guid,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+    };
+    let result: { payload: Uint8Array | undefined; rejected?: string; session?: Session };
+    let replyType: number;
+    switch (h.payloadType) {
+      case PayloadType.OpenSessionRequest:
+        result = openSession(ctx, payload);
+        replyType = PayloadType.OpenSessionResponse;
+        break;
+      case PayloadType.Rakp1:
+        result = rakp1(ctx, payload);
+        replyType = PayloadType.Rakp2;
+        break;
+      case PayloadType.Rakp3:
+        result = rakp3(ctx, payload);
+        replyType = PayloadType.Rakp4;
+        break;
+      case PayloadType.Ipmi: {
+        const req = decodeLanRequest(payload);
+        if (!allowedWithoutSession(req, false, this.deps.allowV15)) return { rejected: 'no-session' };
+        const res = await this.dispatch(req, undefined);
+        result = { payload: responseFor(req, res.cc, res.data) };
+        replyType = PayloadType.Ipmi;
+        break;
+      }
+      default:
+        return { rejected: 'no-session' };
+    }
+    const outcome: PacketOutcome = {};
+    if (result.rejected) outcome.rejected = result.rejected;
+    if (result.session) outcome.opened = result.session;
+    if (result.payload) {
+      const header = { payloadType: replyType, encrypted: false, authenticated: false, sessionId: 0, sequence: 0 };
+      outcome.reply = encodeRmcp(RmcpClass.Ipmi, encodeSession20({ header, payload: result.payload }));
+    }
+    return outcome;
+  }
+
+  /** Wraps a response for a session: encrypted and signed as negotiated, addressed to the console's session ID. */
+  private sealed(session: Session, message: Uint8Array): Uint8Array {
+    const encrypted = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
+    const authenticated = session.suite.integrity !== IntegrityAlgorithm.None;
+    const header = {
+      payloadType: PayloadType.Ipmi,
+      encrypted,
+      authenticated,
+      sessionId: session.consoleSessionId,
+      sequence: session.nextOutboundSequence(),
+    };
+    const payload = encrypted ? encryptAesCbc128(session.keys.k2, message) : message;
+    const sign = (signed: Uint8Array): Uint8Array => integrityCode(session.suite.integrity, session.keys.k1, signed);
+    return encodeRmcp(RmcpClass.Ipmi, encodeSession20(authenticated ? { header, payload, sign } : { header, payload }));
+  }
+
+  private async dispatch(req: LanRequest, session: Session | undefined): Promise<IpmiResponse> {
+    const ctx: CommandContext = {
+      machine: this.deps.machine,
+      store: this.deps.store,
+      sessions: this.deps.table,
+      // Before a session exists a console has no privilege beyond the discovery commands let through above.
+      privilege: session ? session.privilege : Privilege.Callback,
+      cipherSuites: this.deps.cipherSuites,
+    };
+    if (session) ctx.session = session;
+    try {
+      return await this.deps.dispatcher.dispatch(
+        { netFn: req.netFn, cmd: req.cmd, lun: req.rsLun, data: req.data, channel: Channel.Lan },
+        ctx,
+      );
+    } catch {
+      return { cc: CompletionCode.Unspecified, data: new Uint8Array(0) };
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// One RMCP+ session: negotiated suite, keys, windows and privilege. Implements the SessionHandle handlers see.
+import type { PrivilegeLevel } from '../../bmc/types.ts';
+import type { CipherSuite } from '../crypto/suites.ts';
+import type { SessionHandle } from '../types.ts';
+import { SequenceWindow } from './window.ts';
+
+export interface SessionKeys {
+  k1: Uint8Array;
+  k2: Uint8Array;
+}
+
+export interface SessionInit {
+  id: number;
+  consoleSessionId: number;
+  userId: number;
+  userName: string;
+  channel: number;
+  maxPrivilege: PrivilegeLevel;
+  suite: CipherSuite;
+  keys: SessionKeys;
+  remoteAddress: string;
+  remotePort: number;
+  now: number;
+  onClose: (id: number) => void;
+}
+
+export class Session implements SessionHandle {
+  readonly id: number;
+  readonly consoleSessionId: number;
+  readonly userId: number;
+  readonly userName: string;
+  readonly channel: number;
+  readonly maxPrivilege: PrivilegeLevel;
+  readonly authType = 'rmcp+' as const;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly suite: CipherSuite;
+  readonly keys: SessionKeys;
+  /** Separate windows for authenticated and unauthenticated packets (IPMI 2.0 §6.12.13). */
+  readonly authenticatedWindow = new SequenceWindow();
+  readonly plainWindow = new SequenceWindow();
+  lastActivity: number;
+  private currentPrivilege: PrivilegeLevel;
+  private outbound = 0;
+  private closed = false;
+  private readonly onClose: (id: number) => void;
+
+  constructor(init: SessionInit) {
+    this.id = init.id;
+    this.consoleSessionId = init.consoleSessionId;
+    this.userId = init.userId;
+    this.userName = init.userName;
+    this.channel = init.channel;
+    this.maxPrivilege = init.maxPrivilege;
+    this.suite = init.suite;
+    this.keys = init.keys;
+    this.remoteAddress = init.remoteAddress;
+    this.remotePort = init.remotePort;
+    this.lastActivity = init.now;
+    this.onClose = init.onClose;
+    // Sessions start at User level (or lower if that is all they may have); Set Session Privilege Level raises it.
+    this.currentPrivilege = Math.min(2, init.maxPrivilege) as PrivilegeLevel;
+  }
+
+  get privilege(): PrivilegeLevel {
+    return this.currentPrivilege;
+  }
+
+  set privilege(level: PrivilegeLevel) {
+    if (level < 1 || level > this.maxPrivilege) {
+      throw new RangeError(
+        `privilege ${level} is outside 1..${this.maxPrivilege} for session 0x${this.id.toString(16)}`,
+      );
+    }
+    this.currentPrivilege = level;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The BMC's outbound session sequence number: 1 for the first packet sent, then +1 (never 0). */
+  nextOutboundSequence(): number {
+    this.outbound = this.outbound >= 0xffffffff ? 1 : this.outbound + 1;
+    return this.outbound;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this.id);
+  }
+}
