@@ -28,6 +28,8 @@ export interface RedfishDeps {
   machine: Machine;
   store: BmcStore;
   onManagerReset?: () => Promise<void>;
+  /** Clock for session idle timeouts (tests move it forward). */
+  now?: () => number;
 }
 
 export interface RedfishApp {
@@ -59,6 +61,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   const sessions = new SessionTable({
     timeoutSec: config.sessionTimeoutSec,
     max: config.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const metrics = createRedfishMetrics(deps.registry);
   const events = new EventHub(deps.machine, log);

@@ -192,6 +192,8 @@ export interface Harness {
   store: MemoryStore;
   registry: Registry;
   stateDir: string;
+  /** Moves the sessions' clock forward. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -200,6 +202,7 @@ export async function startHarness(overrides: Partial<RedfishConfig> = {}, state
   const machine = new MemoryMachine();
   const store = new MemoryStore();
   const registry = new Registry();
+  let offset = 0;
   const server = await startRedfishServer({
     config: {
       port: 0,
@@ -215,6 +218,7 @@ export async function startHarness(overrides: Partial<RedfishConfig> = {}, state
     registry,
     machine,
     store,
+    now: () => Date.now() + offset,
   });
   return {
     server,
@@ -222,6 +226,9 @@ export async function startHarness(overrides: Partial<RedfishConfig> = {}, state
     store,
     registry,
     stateDir: dir,
+    advance: (ms) => {
+      offset += ms;
+    },
     close: async () => {
       await server.close();
       if (!stateDir) rmSync(dir, { recursive: true, force: true });
