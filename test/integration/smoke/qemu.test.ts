@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootGuest, runInGuest } from '../../support/guest.ts';
+import { freePort, freePorts } from '../../support/ports.ts';
 import { startQemu, stopAllQemu } from '../../support/qemu.ts';
 import { requireCommand } from '../../support/require.ts';
 
@@ -36,6 +38,33 @@ describe('QEMU', () => {
       qmp.close();
       await qemu.stop();
     }
+  });
+});
+
+describe('loopback ports', () => {
+  it('QEMU serves VNC (RFB) on a free loopback port', async () => {
+    const port = await freePort('tcp');
+    const qemu = await startQemu({ args: ['-S', '-vnc', `127.0.0.1:${port - 5900}`] });
+    try {
+      const banner = await new Promise<string>((resolve, reject) => {
+        const socket = createConnection({ host: '127.0.0.1', port });
+        socket.setEncoding('latin1');
+        socket.once('data', (chunk: string) => {
+          socket.destroy();
+          resolve(chunk);
+        });
+        socket.once('error', reject);
+      });
+      expect(banner).toMatch(/^RFB 003\.00\d\n/);
+    } finally {
+      await qemu.stop();
+    }
+  });
+
+  it('hands out distinct free UDP ports', async () => {
+    const ports = await freePorts(3, 'udp');
+    expect(new Set(ports).size).toBe(3);
+    for (const port of ports) expect(port).toBeGreaterThan(1023);
   });
 });
 
