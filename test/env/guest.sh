@@ -116,7 +116,10 @@ cp "/boot/vmlinuz-$kver" "$work/vmlinuz"
 echo "$kver" >"$work/kernel.version"
 rm -rf "$root"
 chmod 0755 "$work"
-mv "$work" "$out"
-trap - EXIT
+# Atomic publish; when a concurrent build won the race, keep its result and drop ours (the trap).
+if mv -T "$work" "$out" 2>/dev/null; then
+  trap - EXIT
+fi
+[ -f "$out/initramfs.cpio.gz" ] || die "could not publish $out"
 echo "guest: built $out ($(du -sh "$out/initramfs.cpio.gz" | cut -f1) initramfs, kernel $kver)" >&2
 echo "$out"
