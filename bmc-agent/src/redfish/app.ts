@@ -103,9 +103,10 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   };
 
   const router = express.Router({ caseSensitive: true });
-  router.use(observe, ODATA_HEADERS);
-  router.use(express.raw({ type: () => true, limit: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT }));
-  router.use(rejectQueryOptions);
+  // Only /redfish is ours: routers mounted later (console, metrics) keep their own rules.
+  router.use('/redfish', observe, ODATA_HEADERS);
+  router.use('/redfish', express.raw({ type: () => true, limit: config.bodyLimitBytes ?? DEFAULT_BODY_LIMIT }));
+  router.use('/redfish', rejectQueryOptions);
 
   serviceRootRoutes(router, ctx, requireAuth);
   sessionServiceRoutes(router, ctx, requireAuth);
@@ -116,7 +117,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   eventServiceRoutes(router, ctx, requireAuth);
 
   // Unknown URIs: authenticate first so anonymous clients cannot map the tree.
-  router.use(requireAuth('Login'), (req) => {
+  router.use('/redfish', requireAuth('Login'), (req) => {
     throw missingAtUri(req.originalUrl.split('?')[0] ?? req.originalUrl);
   });
 

@@ -137,7 +137,7 @@ describe('Redfish resources', () => {
     expect(mgr.Actions['#Manager.Reset'].target).toBe('/redfish/v1/Managers/1/Actions/Manager.Reset');
     const nic = await get('/redfish/v1/Managers/1/EthernetInterfaces/1');
     expect(nic.IPv4Addresses).toEqual([
-      { Address: '192.0.2.10', SubnetMask: '255.255.255.0', Gateway: '10.0.0.1', AddressOrigin: 'Static' },
+      { Address: '192.0.2.10', SubnetMask: '255.255.255.0', Gateway: '0.0.0.0', AddressOrigin: 'Static' },
     ]);
     expect(nic.MACAddress).toBe('52:54:00:12:34:56');
     const proto = await get('/redfish/v1/Managers/1/NetworkProtocol');

@@ -1,6 +1,5 @@
-// Test-only stand-ins and an HTTPS client for the Redfish unit tests. The machine is in memory (these
-// tests are about the HTTP layer); everything else — TLS, express, auth, sessions — is the real code.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Test-only machine and an HTTPS client for the Redfish unit tests. The machine is in memory (these tests
+// are about the HTTP layer); everything else — the FileBmcStore, TLS, express, auth, sessions — is real.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -8,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { BmcState, BmcStore, BmcUser } from '../../../bmc-agent/src/bmc/types.ts';
+import { FileBmcStore, STATE_FILE_NAME } from '../../../bmc-agent/src/bmc/store.ts';
+import { type BmcUser, Privilege, type PrivilegeLevel } from '../../../bmc-agent/src/bmc/types.ts';
 import {
   type BootOverride,
   type Machine,
@@ -108,88 +108,43 @@ export class MemoryMachine extends EventEmitter implements Machine {
   }
 }
 
-function user(id: number, name: string, password: string, privilege: number, enabled = true): BmcUser {
+function user(id: number, name: string, password: string, privilege: PrivilegeLevel, enabled = true): BmcUser {
   return {
     id,
     name,
     password,
     enabled,
-    channels: { 1: { privilege: privilege as 4, callin: true, linkAuth: true, ipmiMessaging: true } },
+    channels: { 1: { privilege, callin: true, linkAuth: true, ipmiMessaging: true } },
   };
 }
 
-export function initialState(): BmcState {
-  return {
-    version: 1,
-    users: [
-      { id: 1, name: '', password: '', enabled: false, channels: {} },
-      user(2, 'admin', 'password', 4),
-      user(3, 'operator', 'oppass', 3),
-      user(4, 'reader', 'readpass', 2),
-      user(5, 'sleeper', 'sleeppass', 4, false),
-    ],
-    channels: {},
-    lan: {
-      ipSource: 'static',
-      ipAddress: '10.0.0.9',
-      netmask: '255.255.255.0',
-      gateway: '10.0.0.1',
-      macAddress: '52:54:00:00:00:09',
-      vlanId: 0,
-      cipherSuitePrivileges: [],
-      authTypeEnables: [0, 0, 0, 0, 0],
+/** The real FileBmcStore in the harness' state directory: admin (from the seed) plus three more users. */
+export async function openStore(stateDir: string): Promise<FileBmcStore> {
+  const store = await FileBmcStore.open({
+    path: join(stateDir, STATE_FILE_NAME),
+    seed: {
+      adminUser: 'admin',
+      adminPassword: 'password',
+      address: '192.0.2.10',
+      macAddress: '52:54:00:12:34:56',
+      powerRestorePolicy: 'always-off',
     },
-    sol: {
-      enabled: true,
-      privilege: 2,
-      forceEncryption: false,
-      forceAuthentication: false,
-      characterAccumulateMs: 50,
-      characterSendThreshold: 1,
-      retryCount: 3,
-      retryIntervalMs: 500,
-      baudRate: 10,
-    },
-    powerRestorePolicy: 'always-off',
-    lastPowerState: 'Off',
-    bootParams: {},
-    boot: { target: 'None', enabled: 'Disabled', mode: 'Legacy' },
-  };
-}
-
-/** In-memory BmcStore with the interface's semantics (copy, validate, publish; throw changes nothing). */
-export class MemoryStore extends EventEmitter implements BmcStore {
-  #state: BmcState = initialState();
-  state(): Readonly<BmcState> {
-    return this.#state;
-  }
-  async update(mutator: (draft: BmcState) => void): Promise<Readonly<BmcState>> {
-    const draft = structuredClone(this.#state);
-    mutator(draft);
-    const names = draft.users.filter((u) => u.name !== '').map((u) => u.name);
-    if (new Set(names).size !== names.length) throw new Error('duplicate user name');
-    this.#state = draft;
-    this.emit('change', draft);
-    return draft;
-  }
-  userByName(name: string): BmcUser | undefined {
-    return this.#state.users.find((u) => u.name === name && name !== '');
-  }
-  userById(id: number): BmcUser | undefined {
-    return this.#state.users.find((u) => u.id === id);
-  }
-  checkPassword(name: string, password: string): BmcUser | undefined {
-    const u = this.userByName(name);
-    const digest = (s: string) => createHash('sha256').update(s).digest();
-    const ok = timingSafeEqual(digest(u?.password ?? '\0'), digest(password));
-    return u?.enabled && ok ? u : undefined;
-  }
+  });
+  await store.update((d) => {
+    d.users = d.users.filter((u) => u.id < 3);
+    d.users.push(
+      user(3, 'operator', 'oppass', Privilege.Operator),
+      user(4, 'reader', 'readpass', Privilege.User),
+      user(5, 'sleeper', 'sleeppass', Privilege.Administrator, false),
+    );
+  });
+  return store;
 }
 
 export interface Harness {
   server: RedfishServer;
   machine: MemoryMachine;
-  store: MemoryStore;
+  store: FileBmcStore;
   registry: Registry;
   stateDir: string;
   /** Moves the sessions' clock forward. */
@@ -200,7 +155,7 @@ export interface Harness {
 export async function startHarness(overrides: Partial<RedfishConfig> = {}, stateDir?: string): Promise<Harness> {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), 'redfish-unit-'));
   const machine = new MemoryMachine();
-  const store = new MemoryStore();
+  const store = await openStore(dir);
   const registry = new Registry();
   let offset = 0;
   const server = await startRedfishServer({
