@@ -43,6 +43,9 @@ if [ "${1:-}" = --dir ]; then
   exit 0
 fi
 
+# Fixtures of other inputs (older scripts, kernels) that nobody rebuilt for a week.
+find "$cache" -maxdepth 1 -name 'guest-*' ! -name "guest-$key" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+
 if [ -f "$out/initramfs.cpio.gz" ] && [ -f "$out/vmlinuz" ]; then
   echo "guest: cached $out" >&2
   echo "$out"
