@@ -74,7 +74,8 @@ export function storageCommands(rt: Runtime): CommandSpec[] {
       const offset = byteAt(req.data, 4);
       const count = byteAt(req.data, 5);
       // Partial reads need the current reservation (a changed repository would give torn records).
-      if (offset !== 0 && reservation !== rt.sdrReservation) return fail(CompletionCode.ReservationCancelled);
+      if (offset !== 0 && (reservation === 0 || reservation !== rt.sdrReservation))
+        return fail(CompletionCode.ReservationCancelled);
       const records = sdrRecords();
       const found = findRecord(records, id);
       if (!found) return fail(CompletionCode.NotPresent);
