@@ -60,7 +60,7 @@ function agentEnv(vbmc: VirtualBMC, inputs: PodInputs) {
     env('VM_BOOT_MODE', spec.firmware),
     env('VM_ACCELERATOR', spec.accelerator),
     env('ENABLE_KVM', spec.accelerator === 'tcg' ? 'false' : 'true'),
-    env('VM_BOOT', spec.bootOrder.map((d) => BOOT_LETTER[d]).join('')),
+    env('VM_BOOT', BOOT_LETTER[spec.bootOrder[0] ?? 'disk']),
     env('VM_IPMI_ADDR', INBAND_IPMI_ADDR),
     env('POWER_ON_AT_START', spec.initialState === 'On' ? 'true' : 'false'),
     env('POWER_RESTORE_POLICY', spec.restorePolicy),
@@ -68,9 +68,8 @@ function agentEnv(vbmc: VirtualBMC, inputs: PodInputs) {
     env('LOG_LEVEL', spec.logLevel),
   ];
   const [boot, ...extra] = disks;
-  if (boot) {
-    vars.push(env('VM_DISK', diskPath(boot.name)), env('VM_DISK_SIZE', quantityToQemuSize(boot.size)));
-  }
+  if (boot) vars.push(env('VM_DISK', diskPath(boot.name)), env('VM_DISK_SIZE', quantityToQemuSize(boot.size)));
+  else vars.push(env('VM_DISK', '')); // diskless (network boot only); unset would mean the agent's default disk
   if (extra.length > 0) vars.push(env('VM_EXTRA_DISKS', extra.map((d) => diskPath(d.name)).join(',')));
   if (vm.cdrom) vars.push(env('VM_CDROM', vm.cdrom.image));
   if (networks.length > 0) {

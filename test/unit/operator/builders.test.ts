@@ -131,7 +131,7 @@ describe('agent pod', () => {
       VM_MEMORY: '3072',
       VM_BOOT_MODE: 'uefi',
       ENABLE_KVM: 'false',
-      VM_BOOT: 'nc',
+      VM_BOOT: 'n',
       VM_DISK: '/vm/disks/root/disk.qcow2',
       VM_DISK_SIZE: '20G',
       VM_CDROM: 'https://example.com/x.iso',
