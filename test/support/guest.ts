@@ -38,6 +38,8 @@ export interface GuestBootOptions extends Omit<QemuOptions, 'serial'> {
   shell?: boolean;
   /** Force script delivery through QEMU fw_cfg instead of the kernel command line. */
   viaFwCfg?: boolean;
+  /** Extra kernel command line words (e.g. module parameters such as ipmi_si.kipmid_max_busy_us=0). */
+  kernelArgs?: string[];
 }
 
 export interface GuestResult {
@@ -58,9 +60,11 @@ const errorMarker = /^QBMC-ERROR (.*)$/m;
 
 export async function bootGuest(options: GuestBootOptions): Promise<BootedGuest> {
   const fixture = guestFixture();
-  const { script, stay, shell, viaFwCfg, args = [], ...qemuOptions } = options;
+  const { script, stay, shell, viaFwCfg, kernelArgs = [], args = [], ...qemuOptions } = options;
+  const badWord = kernelArgs.find((word) => !/^[\w.,:=/-]+$/.test(word) || word.startsWith('qbmc.'));
+  if (badWord !== undefined) throw new Error(`bootGuest: kernel argument not allowed: ${JSON.stringify(badWord)}`);
   const encoded = Buffer.from(script, 'utf8').toString('base64');
-  const append = ['console=ttyS0', 'quiet', 'panic=-1'];
+  const append = ['console=ttyS0', 'quiet', 'panic=-1', ...kernelArgs];
   if (stay || shell) append.push('qbmc.stay=1');
   if (shell) append.push('qbmc.shell=1');
 

@@ -76,11 +76,12 @@ describe('guest fixture', () => {
     expect(result.output).toMatch(/^IPMI Version\s+: 2\.0$/m);
   });
 
-  it('reports the script exit status, and takes a long script through fw_cfg', async () => {
+  it('reports the script exit status, takes a long script through fw_cfg and extra kernel arguments', async () => {
     // Longer than a kernel command line can carry, so it must arrive through fw_cfg.
     const filler = `# ${'x'.repeat(76)}\n`.repeat(40);
-    const script = `${filler}echo "kernel $(uname -r)"\nls /dev/ipmi0 || echo no-ipmi-device\nexit 3\n`;
-    const result = await runInGuest(script);
+    const script = `${filler}echo "kernel $(uname -r)"\ngrep -o 'test_flag=on' /proc/cmdline\nls /dev/ipmi0 || echo no-ipmi-device\nexit 3\n`;
+    const result = await runInGuest(script, { kernelArgs: ['test_flag=on'] });
+    expect(result.output).toMatch(/^test_flag=on$/m);
     expect(result.exitCode).toBe(3);
     expect(result.output).toMatch(/^kernel \d+\.\d+\./m);
     // No KCS device given, so the IPMI driver finds nothing.
