@@ -78,6 +78,10 @@ export interface AgentConfig {
   powerOnAtStart: boolean;
   /** ACPI shutdown wait before forcing power off (GracefulShutdown, SIGTERM). */
   gracefulShutdownTimeoutS: number;
+  /** Managed mode, agent SIGTERM/SIGINT: shut the VM down (true) or leave it running for the next agent to adopt. */
+  stopVmOnExit: boolean;
+  /** Verify HTTPS certificates of virtual media servers. */
+  virtualMediaTlsVerify: boolean;
   metrics: boolean;
   logLevel: LogLevel;
   debug: boolean;
@@ -288,6 +292,8 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
     vmUuid,
     powerOnAtStart: boolean(env, 'POWER_ON_AT_START', false),
     gracefulShutdownTimeoutS: integer(env, 'GRACEFUL_SHUTDOWN_TIMEOUT', 60, 1, 3600),
+    stopVmOnExit: boolean(env, 'VM_STOP_ON_EXIT', true),
+    virtualMediaTlsVerify: boolean(env, 'VIRTUAL_MEDIA_TLS_VERIFY', true),
     metrics: boolean(env, 'METRICS', true),
     logLevel,
     debug,

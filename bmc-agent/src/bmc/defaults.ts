@@ -11,6 +11,8 @@ export interface BmcSeed {
   macAddress: string;
   /** Policy for a fresh state file only; afterwards the stored policy (set over IPMI or Redfish) wins. */
   powerRestorePolicy: PowerRestorePolicy;
+  /** Firmware of a fresh state file (VM_BOOT_MODE); afterwards the stored boot mode persists. Default Legacy. */
+  bootMode?: 'Legacy' | 'UEFI';
 }
 
 export const LAN_CHANNEL = 1;
@@ -82,7 +84,7 @@ export function defaultBmcState(seed: BmcSeed): BmcState {
     powerRestorePolicy: seed.powerRestorePolicy,
     lastPowerState: 'Off',
     bootParams: {},
-    boot: { target: 'None', enabled: 'Disabled', mode: 'Legacy' },
+    boot: { target: 'None', enabled: 'Disabled', mode: seed.bootMode ?? 'Legacy' },
   };
 }
 
