@@ -6,6 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BmcStore } from '../bmc/types.ts';
 import type { Machine } from '../machine/types.ts';
 import { smbiosGuidBytes } from './commands/guid.ts';
+import { createCommandDispatcher } from './commands/index.ts';
 import { validateCipherSuiteIds } from './crypto/suites.ts';
 import { PacketHandler } from './session/packet.ts';
 import { SessionTable } from './session/table.ts';
@@ -53,15 +54,6 @@ function guidOf(uuid: string): Uint8Array {
   }
 }
 
-async function defaultDispatcher(config: IpmiLanConfig): Promise<CommandDispatcher> {
-  // Resolved at run time so this module type-checks before the command table lands.
-  const specifier = './commands/index.ts';
-  const mod = (await import(specifier)) as {
-    createCommandDispatcher(options?: { ipmi15?: boolean; lanPort?: number }): CommandDispatcher;
-  };
-  return mod.createCommandDispatcher({ ipmi15: config.allowV15, lanPort: config.port });
-}
-
 export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
   const { config, log, registry } = deps;
   validateCipherSuiteIds(config.cipherSuites);
@@ -72,17 +64,6 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
     maxSessions: config.maxSessions,
     idleTimeoutMs: config.sessionTimeoutSec * 1000,
   });
-  const dispatcher = deps.dispatcher ?? (await defaultDispatcher(config));
-  const handler = new PacketHandler({
-    table: sessions,
-    store: deps.store,
-    machine: deps.machine,
-    dispatcher,
-    cipherSuites: config.cipherSuites,
-    allowV15: config.allowV15,
-    guid: guidOf(deps.machine.info.uuid),
-  });
-
   const packets = counter(registry, 'ipmi_lan_packets_total', 'IPMI LAN datagrams received');
   const rejected = counter(registry, 'ipmi_lan_rejected_total', 'IPMI LAN packets refused or dropped, by reason', [
     'reason',
@@ -101,8 +82,11 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
 
   const host = config.host ?? '0.0.0.0';
   const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  // Created once the port is known (LAN parameter 8 reports it); datagrams before that are dropped.
+  let handler: PacketHandler | undefined;
   const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     packets.inc();
+    if (!handler) return;
     if (msg.length > MAX_PACKET) {
       rejected.inc({ reason: 'oversize' });
       return;
@@ -138,9 +122,23 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
       resolve();
     });
   });
+  const bound = socket.address();
+  // Without a shared dispatcher (main.ts passes the one in-band uses too) this transport owns its own.
+  const owned = deps.dispatcher ? undefined : createCommandDispatcher({ ipmi15: config.allowV15, lanPort: bound.port });
+  owned?.attach(deps.machine);
+  const dispatcher = deps.dispatcher ?? (owned as CommandDispatcher);
+  handler = new PacketHandler({
+    table: sessions,
+    store: deps.store,
+    machine: deps.machine,
+    dispatcher,
+    cipherSuites: config.cipherSuites,
+    allowV15: config.allowV15,
+    guid: guidOf(deps.machine.info.uuid),
+  });
+
   const sweeper = setInterval(() => sessions.sweep(), 1000);
   sweeper.unref();
-  const bound = socket.address();
   log.info({ address: bound.address, port: bound.port, cipherSuites: config.cipherSuites }, 'ipmi lan listening');
 
   return {
@@ -150,6 +148,7 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
       new Promise<void>((resolve) => {
         clearInterval(sweeper);
         sessions.closeAll();
+        owned?.close();
         socket.close(() => resolve());
       }),
   };

@@ -107,7 +107,7 @@ export interface Session20Encode {
 export function encodeSession20({ header, payload, sign }: Session20Encode): Uint8Array {
   if (payload.length > 0xffff) throw new CodecError('too-long', 'payload longer than 65535 bytes');
   const oem = header.payloadType === PayloadType.Oem;
-  const head = new Uint8Array(oem ? 16 : 12);
+  const head = new Uint8Array(oem ? 18 : 12);
   head[0] = AuthType.RmcpPlus;
   head[1] = (header.payloadType & 0x3f) | (header.encrypted ? 0x80 : 0) | (header.authenticated ? 0x40 : 0);
   let at = 2;

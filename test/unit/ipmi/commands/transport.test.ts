@@ -36,6 +36,7 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
     expect(await get(4)).toEqual([0x11, 0x01]);
     expect(await get(6)).toEqual([0x11, 255, 255, 255, 0]);
     expect(await get(7)).toEqual([0x11, 0x40, 0x40, 0x10]);
+    expect(await get(10)).toEqual([0x11, 0x02]); // ARP responses on, gratuitous ARP off
     expect(await get(8)).toEqual([0x11, 0x6f, 0x02]);
     expect(await get(12)).toEqual([0x11, 0, 0, 0, 0]);
     expect(await get(20)).toEqual([0x11, 0, 0]);
@@ -45,7 +46,7 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
   it('parameters 22-24 describe the cipher suites of this BMC and their privilege limits', async () => {
     expect(await get(22)).toEqual([0x11, 2]);
     expect(await get(23)).toEqual([0x11, 0, 3, 17]);
-    expect(await get(24)).toEqual([0x11, 0, 0x44, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await get(24)).toEqual([0x11, 0, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44]);
   });
 
   it('sets of IP, netmask, gateway, source and VLAN are validated and persisted (ipmitool lan set)', async () => {
@@ -78,7 +79,7 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
       Privilege.Operator,
       Privilege.Administrator,
     ]);
-    expect(await get(24)).toEqual([0x11, 0, 0x30, 0, 0, 0, 0, 0, 0, 0]); // only 2 entries are in use
+    expect(await get(24)).toEqual([0x11, 0, 0x30, 0x04, 0, 0, 0, 0, 0, 0]); // reads back as written
     expect((await set(24, [0x00, 0x66, 0, 0, 0, 0, 0, 0, 0])).cc).toBe(CompletionCode.InvalidDataField);
   });
 
