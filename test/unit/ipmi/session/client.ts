@@ -128,7 +128,7 @@ export async function login(send: Send, o: LoginOptions): Promise<LoginResult> {
   const suite = suiteById(o.suite);
   if (!suite) throw new Error(`unknown suite ${o.suite}`);
   const role = o.role ?? 4;
-  const consoleSessionId = randomBytes(4).readUInt32LE(0) | 1;
+  const consoleSessionId = (randomBytes(4).readUInt32LE(0) | 1) >>> 0;
   const open = decodeOpenSessionResponse(
     payloadOf(
       await send(
