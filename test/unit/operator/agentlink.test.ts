@@ -36,14 +36,12 @@ async function agent(cert: string, key: string, auth = 'admin:pw'): Promise<Fake
     }
     if (req.url === '/redfish/v1/Systems/1') {
       state.systemReads++;
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            PowerState: state.power,
-            Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' },
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          PowerState: state.power,
+          Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' },
+        }),
+      );
     } else if (req.url === '/redfish/v1/EventService/SSE') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': hello\n\n');

@@ -105,3 +105,24 @@ describe('VirtualBMC types match the CRD schema', () => {
     }
   });
 });
+
+describe('docs/crd.md', () => {
+  it('is generated from the current CRD and examples (node operator/scripts/gen-crd-docs.ts)', async () => {
+    const { generate } = await import('../../../operator/scripts/gen-crd-docs.ts');
+    expect(readFileSync('docs/crd.md', 'utf8')).toBe(generate());
+  });
+
+  it('documents every spec and status field', () => {
+    const doc = readFileSync('docs/crd.md', 'utf8');
+    const fields: string[] = [];
+    const walk = (s: Schema, path: string) => {
+      fields.push(path);
+      const obj = s.items ?? s;
+      for (const [k, v] of Object.entries(obj.properties ?? {})) walk(v, `${s.items ? `${path}[]` : path}.${k}`);
+    };
+    walk(root.properties?.['spec'] as Schema, 'spec');
+    walk(root.properties?.['status'] as Schema, 'status');
+    expect(fields.length).toBeGreaterThan(50);
+    for (const f of fields) expect(doc, f).toContain(`| \`${f}\` |`);
+  });
+});
