@@ -74,10 +74,10 @@ export function encodeBootFlags(override: BootOverride, raw: Uint8Array | undefi
     : BOOT_DEVICE_TARGETS[storedDevice] === override.target
       ? storedDevice
       : TARGET_BOOT_DEVICE[override.target];
+  // Without an override the persistent bit is the client's (freeipmi sets fields one at a time, valid bit last).
+  const persistent = active ? override.enabled === 'Continuous' : ((stored[0] ?? 0) & FLAG_PERSISTENT) !== 0;
   return [
-    (active ? FLAG_VALID : 0) |
-      (override.enabled === 'Continuous' ? FLAG_PERSISTENT : 0) |
-      (override.mode === 'UEFI' ? FLAG_EFI : 0),
+    (active ? FLAG_VALID : 0) | (persistent ? FLAG_PERSISTENT : 0) | (override.mode === 'UEFI' ? FLAG_EFI : 0),
     ((stored[1] ?? 0) & 0xc3) | (device << 2),
     stored[2] ?? 0,
     stored[3] ?? 0,

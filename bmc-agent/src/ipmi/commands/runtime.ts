@@ -36,7 +36,7 @@ export interface DispatcherOptions {
 
 export interface LanVolatile {
   ipv4Header: number[]; // LAN parameter 7: TTL, flags, precedence/TOS
-  arpControl: number; // parameter 10
+  arpControl: number; // parameter 10: bit 1 ARP responses, bit 0 gratuitous ARP
   garpInterval: number; // parameter 11
   gatewayMac: number[]; // parameter 13
   backupGateway: number[]; // parameter 14
@@ -74,7 +74,7 @@ export function createRuntime(options: DispatcherOptions): Runtime {
     setInProgress: { boot: 0, lan: 0, sol: 0 },
     lan: {
       ipv4Header: [0x40, 0x40, 0x10],
-      arpControl: 0x01,
+      arpControl: 0x02, // bit 1: ARP responses enabled; bit 0: gratuitous ARP disabled
       garpInterval: 0x04,
       gatewayMac: [0, 0, 0, 0, 0, 0],
       backupGateway: [0, 0, 0, 0],

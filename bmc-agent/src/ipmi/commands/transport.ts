@@ -36,11 +36,14 @@ function vlanBytes(vlanId: number): number[] {
   return vlanId === 0 ? [0, 0] : [vlanId & 0xff, 0x80 | ((vlanId >> 8) & 0x0f)];
 }
 
-/** Parameter 24: one nibble per cipher suite entry, entry 0 in the low nibble of data 2; 0 marks an unused entry. */
-export function cipherPrivilegeBytes(privileges: readonly PrivilegeLevel[], entries: number): number[] {
+/**
+ * Parameter 24: one nibble per cipher suite entry, entry 0 in the low nibble of data 2; 0 marks an unused entry.
+ * All 16 nibbles read back as written (ipmitool compares after `lan set cipher_privs`).
+ */
+export function cipherPrivilegeBytes(privileges: readonly PrivilegeLevel[]): number[] {
   const nibble = (i: number): number => {
     const p = privileges[i];
-    return i < entries && p !== undefined && p !== Privilege.NoAccess ? p : 0;
+    return p !== undefined && p !== Privilege.NoAccess ? p : 0;
   };
   const out = [0];
   for (let i = 0; i < 16; i += 2) out.push(nibble(i) | (nibble(i + 1) << 4));
@@ -93,7 +96,7 @@ function getLan(rt: Runtime, ctx: CommandContext, param: number): number[] {
     case 23:
       return [0, ...ctx.cipherSuites.slice(0, 16)];
     case 24:
-      return cipherPrivilegeBytes(lan.cipherSuitePrivileges, ctx.cipherSuites.length);
+      return cipherPrivilegeBytes(lan.cipherSuitePrivileges);
     default:
       throw new CompletionError(NOT_SUPPORTED, `LAN parameter ${param} not supported`);
   }

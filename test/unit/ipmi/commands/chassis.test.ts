@@ -133,6 +133,26 @@ describe('Chassis netFn: System Boot Options (section 28.12-28.13, table 28-14)'
     expect(b.machine.override.target).toBe('Usb');
   });
 
+  it("freeipmi's field-by-field read-modify-write from no override ends Continuous UEFI PXE (ipmi-chassis-config --commit)", async () => {
+    const rmw = async (change: (flags: number[]) => void) => {
+      const flags = (await getParam(5)).slice(2);
+      change(flags);
+      expect((await b.lan(NETFN.Chassis, SET_BOOT, [0x05, ...flags])).cc).toBe(0);
+    };
+    await rmw((f) => {
+      f[0] = f[0]! | 0x40; // Boot_Flags_Persistent Yes
+    });
+    await rmw((f) => {
+      f[0] = f[0]! | 0x20; // BIOS_Boot_Type EFI
+    });
+    await rmw((f) => {
+      f[0] = f[0]! | 0x80; // valid
+      f[1] = (f[1]! & ~0x3c) | 0x04; // Boot_Device PXE
+    });
+    expect(b.machine.override).toEqual({ target: 'Pxe', enabled: 'Continuous', mode: 'UEFI' });
+    expect((await getParam(5)).slice(2, 4)).toEqual([0xe0, 0x04]);
+  });
+
   it('a valid bit of 0 clears the override; a Redfish-side change shows up in parameter 5', async () => {
     await bootdev(0x04, 0);
     expect((await b.lan(NETFN.Chassis, SET_BOOT, [0x05, 0x00, 0x04, 0, 0, 0])).cc).toBe(0);
