@@ -1,0 +1,75 @@
+// Helpers for the Redfish integration suite: a loopback image server (with Range support, which QEMU's
+// curl driver needs), a runner for curl command lines that records every HTTP status, and polling.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { requireCommand } from '../../support/require.ts';
+
+export interface ImageServer {
+  url(name: string): string;
+  close(): Promise<void>;
+}
+
+export async function startImageServer(): Promise<ImageServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'redfish-images-'));
+  // Content does not matter for attaching; 1 MiB of a repeating pattern keeps it quick.
+  writeFileSync(join(dir, 'boot.iso'), Buffer.alloc(1024 * 1024, 0x5a));
+  const app = express();
+  app.use(express.static(dir, { acceptRanges: true }));
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (name) => `http://127.0.0.1:${port}/${name}`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CurlRun {
+  codes: number[];
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a bash snippet of curl commands exactly as written, with curl wrapped so each call also reports its
+ * HTTP status on stderr; the snippet sees `env` (e.g. BMC, IMAGE_URL).
+ */
+export function runCurl(snippet: string, env: Record<string, string>): Promise<CurlRun> {
+  requireCommand('curl');
+  const wrapper = `curl() { command curl --silent --show-error --write-out '%{stderr}QBMC-HTTP %{http_code}\\n' "$@"; }\n`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      'bash',
+      ['-c', wrapper + snippet],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && err.killed) return reject(new Error(`curl snippet timed out:\n${snippet}`));
+        const codes = [...stderr.matchAll(/^QBMC-HTTP (\d{3})$/gm)].map((m) => Number(m[1]));
+        resolve({ codes, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Polls until check() returns true; bounded by attempts, never by a timing assertion. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  attempts = 240,
+  delayMs = 500,
+): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
