@@ -52,7 +52,7 @@ export function runCurl(snippet: string, env: Record<string, string>): Promise<C
       ['-c', wrapper + snippet],
       { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err && err.killed) return reject(new Error(`curl snippet timed out:\n${snippet}`));
+        if (err?.killed) return reject(new Error(`curl snippet timed out:\n${snippet}`));
         const codes = [...stderr.matchAll(/^QBMC-HTTP (\d{3})$/gm)].map((m) => Number(m[1]));
         resolve({ codes, stdout, stderr });
       },

@@ -1,0 +1,71 @@
+// The DMTF Redfish Service Validator, offline with the shared DSP8010 schemas, against an agent on real QEMU.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requirePythonPeers } from '../../support/python.ts';
+import { requireFile } from '../../support/require.ts';
+import { startAgent, type TestAgent } from './agent.ts';
+
+const SCHEMAS = join(import.meta.dirname, '../../../../shared/redfish/DSP8010-2025.4/csdl');
+
+describe('DMTF Redfish Service Validator', () => {
+  let agent: TestAgent;
+  const logDir = mkdtempSync(join(tmpdir(), 'rf-validator-'));
+  beforeAll(async () => {
+    agent = await startAgent('while true; do sleep 60; done');
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+
+  it('reports zero failures, with the VM off and on', async () => {
+    const validator = requirePythonPeers().bin('rf_service_validator');
+    const schemas = requireFile(join(SCHEMAS, 'ServiceRoot_v1.xml'), 'the DMTF bundle in ../shared/redfish') && SCHEMAS;
+    const validate = () =>
+      new Promise<string>((resolve, reject) => {
+        execFile(
+          validator,
+          [
+            '-u',
+            'admin',
+            '-p',
+            'password',
+            '-r',
+            agent.url,
+            '--authtype',
+            'Session',
+            '--logdir',
+            logDir,
+            '--schema_directory',
+            schemas,
+            '--skipschema',
+          ],
+          { timeout: 300_000, maxBuffer: 32 * 1024 * 1024 },
+          (err, stdout, stderr) => {
+            if (err?.killed) return reject(new Error('validator timed out'));
+            resolve(stdout + stderr);
+          },
+        );
+      });
+    for (const state of ['Off', 'On']) {
+      if (state === 'On') await agent.machine.reset('On');
+      const output = await validate();
+      const summary =
+        /\|\s*PASS\s*\|\s*WARN\s*\|\s*FAIL\s*\|\s*NOT TESTED\s*\|[\s\S]*?\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|/.exec(
+          output,
+        );
+      const failures = output
+        .split('\n')
+        .filter((l) => /FAIL|ERROR/.test(l) && !/Fail: 0/.test(l) && !/\|\s*FAIL\s*\|/.test(l));
+      console.log(
+        `Redfish Service Validator (VM ${state}): ${summary ? `PASS ${summary[1]}, WARN ${summary[2]}, FAIL ${summary[3]}, NOT TESTED ${summary[4]}` : 'no summary'}`,
+      );
+      expect(summary, output.slice(-3000)).not.toBeNull();
+      expect(Number(summary?.[1])).toBeGreaterThan(300);
+      expect(Number(summary?.[3]), failures.join('\n')).toBe(0);
+    }
+  });
+});
