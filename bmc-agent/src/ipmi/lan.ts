@@ -69,6 +69,11 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
     'reason',
   ]);
   const opened = counter(registry, 'ipmi_lan_sessions_opened_total', 'RMCP+ sessions activated');
+  const expired = counter(registry, 'ipmi_lan_sessions_expired_total', 'RMCP+ sessions closed for idleness');
+  sessions.onSweep = (removed) => {
+    expired.inc(removed.expired);
+    if (removed.abandoned > 0) rejected.inc({ reason: 'handshake-abandoned' }, removed.abandoned);
+  };
   if (!registry.getSingleMetric('ipmi_lan_sessions_active')) {
     new Gauge({
       name: 'ipmi_lan_sessions_active',

@@ -14,6 +14,7 @@ export interface Handshake {
   maxPrivilege: PrivilegeLevel;
   remoteAddress: string;
   remotePort: number;
+  /** Time of the last handshake message (Open Session or RAKP 1). */
   createdAt: number;
   /** Filled by RAKP 1. */
   rakp1?: {
@@ -26,10 +27,13 @@ export interface Handshake {
   };
 }
 
+/** Measured from the last handshake message; real consoles answer within a second, retries included well under 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export interface SessionTableOptions {
   maxSessions: number;
   idleTimeoutMs: number;
-  /** How long a handshake may sit between Open Session and RAKP 3. */
+  /** How long a handshake may sit idle between Open Session and RAKP 3. */
   handshakeTimeoutMs?: number;
   now?: () => number;
 }
@@ -49,7 +53,8 @@ export class SessionTable implements SessionDirectory {
     if (!(options.idleTimeoutMs > 0)) throw new RangeError('idle timeout must be positive');
     this.maxSessions = options.maxSessions;
     this.idleTimeoutMs = options.idleTimeoutMs;
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? Math.min(options.idleTimeoutMs, 30_000);
+    this.handshakeTimeoutMs =
+      options.handshakeTimeoutMs ?? Math.min(options.idleTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS);
     this.now = options.now ?? Date.now;
   }
 
@@ -98,10 +103,14 @@ export class SessionTable implements SessionDirectory {
     session.lastActivity = this.now();
   }
 
-  /** Drops idle sessions and stale handshakes; returns how many sessions expired. */
-  sweep(): number {
+  /**
+   * Drops idle sessions and stale handshakes. A handshake abandoned after RAKP 2 usually means the console found our
+   * RAKP 2 code wrong for its password (ipmitool then just stops), so it is worth counting.
+   */
+  sweep(): { expired: number; abandoned: number } {
     const now = this.now();
     let expired = 0;
+    let abandoned = 0;
     for (const s of [...this.sessions.values()]) {
       if (now - s.lastActivity > this.idleTimeoutMs) {
         s.close();
@@ -109,10 +118,17 @@ export class SessionTable implements SessionDirectory {
       }
     }
     for (const h of [...this.handshakes.values()]) {
-      if (now - h.createdAt > this.handshakeTimeoutMs) this.handshakes.delete(h.id);
+      if (now - h.createdAt > this.handshakeTimeoutMs) {
+        this.handshakes.delete(h.id);
+        if (h.rakp1) abandoned++;
+      }
     }
-    return expired;
+    if (expired + abandoned > 0) this.onSweep?.({ expired, abandoned });
+    return { expired, abandoned };
   }
+
+  /** Called when a sweep removed something (lan.ts turns it into metrics). */
+  onSweep: ((removed: { expired: number; abandoned: number }) => void) | undefined;
 
   closeAll(): void {
     for (const s of [...this.sessions.values()]) s.close();

@@ -102,6 +102,25 @@ describe('RMCP+ session establishment', () => {
     expect(b.table.used).toBe(0);
   });
 
+  it('sweeps a handshake the console abandoned after RAKP 2 (what ipmitool does on a wrong password)', async () => {
+    const b = await open();
+    let abandoned = 0;
+    b.table.onSweep = (removed) => {
+      abandoned += removed.abandoned;
+    };
+    // A console that stops after RAKP 2: answer RAKP 1, then never send RAKP 3.
+    const stopAfterRakp2: typeof b.client = async (packet) => {
+      const reply = await b.client(packet);
+      return (packet[5] ?? 0) === 0x12 ? undefined : reply;
+    };
+    await expect(login(stopAfterRakp2, { user: 'admin', password: 'password', suite: 17 })).rejects.toThrow(/no reply/);
+    expect(b.table.used).toBe(1);
+    b.clock.now += 11_000;
+    b.table.sweep();
+    expect(abandoned).toBe(1);
+    expect(b.table.used).toBe(0);
+  });
+
   it('refuses a new handshake when every slot is taken', async () => {
     const b = await open({ maxSessions: 2 });
     await loggedIn(b);
