@@ -86,6 +86,8 @@ export function openEventStream(
       res.resume();
       return end(new Error(`GET ${path}: HTTP ${res.statusCode}`));
     }
+    // Connected: from now on only silence (no event, no keep-alive) ends the stream.
+    req.setTimeout(idleMs, () => end(new Error(`event stream silent for ${idleMs} ms`)));
     onOpen();
     res.setEncoding('utf8');
     let buffer = '';
@@ -106,7 +108,7 @@ export function openEventStream(
     res.on('end', () => end(new Error('event stream closed by the agent')));
     res.on('error', (err) => end(err));
   });
-  req.setTimeout(idleMs, () => end(new Error(`event stream silent for ${idleMs} ms`)));
+  req.setTimeout(REQUEST_TIMEOUT_MS, () => end(new Error(`no answer from the agent within ${REQUEST_TIMEOUT_MS} ms`)));
   req.on('error', (err) => end(err));
   req.end();
   return { close: () => end(new Error('closed')) };

@@ -8,6 +8,9 @@ import { FIELD_MANAGER } from '../api/names.ts';
 import { API_VERSION, PLURAL } from '../api/types.ts';
 import type { KubeObject } from './objects.ts';
 
+/** Identifies the operator's requests in apiserver audit logs. */
+export const USER_AGENT = 'qemu-bmc-operator/0.1.0';
+
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string;
@@ -80,7 +83,11 @@ export class KubeClient {
     const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string> = { ...(base.headers as Record<string, string>), accept: 'application/json' };
+    const headers: Record<string, string> = {
+      ...(base.headers as Record<string, string>),
+      accept: 'application/json',
+      'user-agent': USER_AGENT,
+    };
     if (payload !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));

@@ -1,0 +1,255 @@
+// The operator against a real kube-apiserver (+ etcd, kwok for Running pods): the real operator process
+// reconciles VirtualBMCs applied with kubectl; the test plays the scheduler (the bed has none).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  envOf,
+  getJson,
+  kwokNode,
+  type OperatorProcess,
+  type PodJson,
+  schedulePods,
+  startOperator,
+  waitFor,
+} from '../../operator/testing/cluster-harness.ts';
+import { type Cluster, startCluster } from '../support/cluster.ts';
+
+const NS = 'default';
+
+interface VbmcJson {
+  metadata: { name: string; uid: string; finalizers?: string[]; generation: number };
+  spec: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    powerState?: string;
+    serviceIP?: string;
+    podName?: string;
+    endpoints?: { redfish?: string; ipmi?: string; console?: string };
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+}
+
+interface Owned {
+  metadata: { name: string; ownerReferences?: { uid: string; kind: string; controller?: boolean }[] };
+}
+
+const condition = (v: VbmcJson, type: string) => v.status?.conditions?.find((c) => c.type === type);
+
+describe('operator on a real apiserver', () => {
+  let cluster: Cluster;
+  let dir: string;
+  let operator: OperatorProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-operator-'));
+    cluster = await startCluster({ kwok: true });
+    await cluster.kubectl(['apply', '-f', 'crds/virtualbmc.yaml']);
+    await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
+    await cluster.kubectl(['apply', '-f', '-'], kwokNode);
+    operator = await startOperator(cluster, dir, 'op-a');
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applying the minimal example creates Secret, Service, PVCs and the agent pod, owned by the VirtualBMC', async () => {
+    await cluster.kubectl(['apply', '-n', NS, '-f', 'docs/examples/virtualbmc-minimal.yaml']);
+    const vbmc = await waitFor(
+      'finalizer on node1',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'node1', '-n', NS]);
+        return v.metadata.finalizers?.includes('qemu-bmc.dev/cleanup') ? v : undefined;
+      },
+      120,
+    );
+    const pod = await waitFor(
+      'pod node1-bmc',
+      () => getJson<PodJson>(cluster, ['get', 'pod', 'node1-bmc', '-n', NS]),
+      120,
+    );
+    const service = await getJson<Owned & { spec: { clusterIP: string; ports: { port: number; protocol: string }[] } }>(
+      cluster,
+      ['get', 'service', 'node1-bmc', '-n', NS],
+    );
+    const secret = await getJson<Owned & { data: Record<string, string> }>(cluster, [
+      'get',
+      'secret',
+      'node1-bmc',
+      '-n',
+      NS,
+    ]);
+    const pvcs = await getJson<{ items: Owned[] }>(cluster, [
+      'get',
+      'pvc',
+      '-n',
+      NS,
+      '-l',
+      'qemu-bmc.dev/virtualbmc=node1',
+    ]);
+    for (const child of [pod as unknown as Owned, service, secret, ...pvcs.items]) {
+      expect(child.metadata.ownerReferences, child.metadata.name).toEqual([
+        expect.objectContaining({ kind: 'VirtualBMC', uid: vbmc.metadata.uid, controller: true }),
+      ]);
+    }
+    expect(pvcs.items.map((p) => p.metadata.name).sort()).toEqual(['node1-disk-root', 'node1-state']);
+    expect(service.spec.ports.map((p) => `${p.port}/${p.protocol}`)).toEqual(['443/TCP', '623/UDP']);
+    // The agent advertises the Service IP, so MAAS registers the cluster IP.
+    expect(envOf(pod)['BMC_ADDRESS']).toBe(service.spec.clusterIP);
+    expect(Object.keys(secret.data).sort()).toEqual(['password', 'tls.crt', 'tls.key', 'username']);
+    const password = Buffer.from(secret.data['password'] ?? '', 'base64').toString();
+    expect(password).toHaveLength(20);
+    expect(password).not.toBe('password');
+  });
+
+  it('status shows endpoints and explains why it is not Ready while the pod is unscheduled', async () => {
+    const v = await waitFor(
+      'status with endpoints',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'node1', '-n', NS]);
+        return v.status?.endpoints?.ipmi ? v : undefined;
+      },
+      120,
+    );
+    expect(v.status?.endpoints?.ipmi).toBe(`${v.status?.serviceIP}:623`);
+    expect(v.status?.endpoints?.redfish).toBe(`https://${v.status?.serviceIP}/redfish/v1`);
+    expect(condition(v, 'Ready')).toMatchObject({ status: 'False', reason: 'PodNotRunning' });
+    expect(condition(v, 'PodScheduled')?.status).not.toBe('True');
+    const { stdout } = await cluster.kubectl(['get', 'vbmc', '-n', NS]);
+    expect(stdout.split('\n')[0]).toMatch(/^NAME\s+POWER\s+READY\s+IPMI\s+REDFISH\s+AGE/);
+  });
+
+  it('a spec change rolls out: the pod is replaced with the new VM shape', async () => {
+    const before = await getJson<PodJson>(cluster, ['get', 'pod', 'node1-bmc', '-n', NS]);
+    expect(envOf(before)['VM_CPUS']).toBe('2');
+    await cluster.kubectl(['patch', 'vbmc', 'node1', '-n', NS, '--type=merge', '-p', '{"spec":{"vm":{"cpus":3}}}']);
+    const after = await waitFor(
+      'replaced pod',
+      async () => {
+        const p = await getJson<PodJson>(cluster, ['get', 'pod', 'node1-bmc', '-n', NS]);
+        return p.metadata.uid !== before.metadata.uid ? p : undefined;
+      },
+      120,
+    );
+    expect(envOf(after)['VM_CPUS']).toBe('3');
+    const v = await waitFor(
+      'observedGeneration 2',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'node1', '-n', NS]);
+        return v.status?.observedGeneration === v.metadata.generation ? v : undefined;
+      },
+      120,
+    );
+    expect(v.metadata.generation).toBe(2);
+  });
+
+  it('the pod reaches Running once scheduled; the status follows', async () => {
+    await waitFor('pod bound', async () => (await schedulePods(cluster, NS)) > 0 || undefined, 60);
+    const v = await waitFor(
+      'PodScheduled',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'node1', '-n', NS]);
+        return condition(v, 'PodScheduled')?.status === 'True' && condition(v, 'AgentReachable')?.status !== undefined
+          ? v
+          : undefined;
+      },
+      120,
+    );
+    // No agent answers at the (unroutable) Service IP: not Ready, and it says why.
+    expect(condition(v, 'Ready')?.status).toBe('False');
+    expect(v.status?.podName).toBe('node1-bmc');
+  });
+
+  it('applies every example in docs/examples', async () => {
+    for (const file of ['virtualbmc-maas.yaml', 'virtualbmc-credentials.yaml']) {
+      await cluster.kubectl(['apply', '-n', NS, '-f', `docs/examples/${file}`]);
+    }
+    const pod = await waitFor(
+      'pod node2-bmc',
+      () => getJson<PodJson>(cluster, ['get', 'pod', 'node2-bmc', '-n', NS]),
+      120,
+    );
+    const env = Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((e) => [e.name, e]));
+    expect(env['IPMI_PASS']).toMatchObject({
+      valueFrom: { secretKeyRef: { name: 'lab-bmc-credentials', key: 'pass' } },
+    });
+    const maas = await waitFor(
+      'pod maas-node1-bmc',
+      () => getJson<PodJson>(cluster, ['get', 'pod', 'maas-node1-bmc', '-n', NS]),
+      120,
+    );
+    expect(maas.metadata.annotations?.['k8s.v1.cni.cncf.io/networks']).toBe('maas-pxe');
+    const own = await getJson<{ data: Record<string, string> }>(cluster, ['get', 'secret', 'node2-bmc', '-n', NS]);
+    expect(Object.keys(own.data).sort()).toEqual(['tls.crt', 'tls.key']);
+  });
+
+  it('invalid specs are rejected by the apiserver with the schema message', async () => {
+    const base = (name: string, vm: string, extra = '') =>
+      `apiVersion: qemu-bmc.dev/v1alpha1\nkind: VirtualBMC\nmetadata: {name: ${name}}\nspec:\n  vm: ${vm}\n${extra}`;
+    const cases: [string, RegExp][] = [
+      [
+        base('bad-src', '{disks: [{name: root, size: 10Gi, sourceImage: "ftp://x/y.img"}]}'),
+        /sourceImage must be an http:\/\/ or https:\/\/ URL/,
+      ],
+      [base('bad-cd', '{cdrom: {image: "file:///etc/passwd"}}'), /cdrom.image must be an http:\/\/ or https:\/\/ URL/],
+      [base('bad-boot', '{bootOrder: [cdrom]}'), /vm.bootOrder lists cdrom but vm.cdrom is not set/],
+      [base('bad-mem', '{memory: 4GB}'), /spec.vm.memory/],
+      [base('tiny-mem', '{memory: 64Mi}'), /vm.memory must be between 128Mi and 256Gi/],
+      [base('bad-size', '{disks: [{name: root, size: 20G}]}'), /spec.vm.disks\[0\].size/],
+      [base('bad-args', '{extraArgs: ["-device virtio-rng-pci"]}'), /spec.vm.extraArgs\[0\]/],
+      [base('bad-accel', '{accelerator: hvf}'), /Unsupported value: "hvf"/],
+      [base('1starts-with-digit', '{}'), /metadata.name must be a DNS label that starts with a letter/],
+      [base('bad-svc', '{}', '  service: {type: ExternalName}\n'), /Unsupported value: "ExternalName"/],
+      [base('bad-power', '{}', '  power: {restorePolicy: Sometimes}\n'), /Unsupported value: "Sometimes"/],
+    ];
+    for (const [yaml, message] of cases) {
+      await expect(cluster.kubectl(['apply', '-n', NS, '-f', '-'], yaml), yaml).rejects.toThrow(message);
+    }
+    await cluster.kubectl(['apply', '-n', NS, '-f', '-'], base('shrink', '{disks: [{name: root, size: 20Gi}]}'));
+    await expect(
+      cluster.kubectl(['apply', '-n', NS, '-f', '-'], base('shrink', '{disks: [{name: root, size: 10Gi}]}')),
+    ).rejects.toThrow(/a disk's size cannot shrink/);
+    const { stdout } = await cluster.kubectl(['get', 'vbmc', '-n', NS, '-o', 'name']);
+    expect(stdout).not.toMatch(/bad-/);
+  });
+
+  it('deleting a VirtualBMC removes every child, then the finalizer and the object', async () => {
+    await cluster.kubectl(['delete', 'vbmc', 'node1', '-n', NS, '--wait=false']);
+    await waitFor(
+      'node1 gone',
+      async () => {
+        const { stdout } = await cluster.kubectl(['get', 'vbmc', '-n', NS, '-o', 'name']);
+        return !stdout.includes('virtualbmc.qemu-bmc.dev/node1\n') || undefined;
+      },
+      120,
+    );
+    const { stdout } = await cluster.kubectl([
+      'get',
+      'pods,services,secrets,pvc',
+      '-n',
+      NS,
+      '-l',
+      'qemu-bmc.dev/virtualbmc=node1',
+      '-o',
+      'name',
+    ]);
+    expect(stdout.trim()).toBe('');
+    // The user's own credentials Secret is never touched by cleanup of another VirtualBMC.
+    await cluster.kubectl(['get', 'secret', 'lab-bmc-credentials', '-n', NS]);
+  });
+
+  it('serves /healthz, /readyz and /metrics with reconcile and power-state metrics', async () => {
+    const text = await operator.metrics();
+    expect(text).toMatch(/^qemu_bmc_operator_reconcile_total\{result="success"\} [1-9]/m);
+    expect(text).toMatch(/^qemu_bmc_operator_workqueue_depth \d+/m);
+    expect(text).toMatch(/^qemu_bmc_operator_virtualbmcs\{power_state="Unknown"\} [1-9]/m);
+    expect(text).toMatch(/^qemu_bmc_operator_is_leader 1/m);
+    expect(readFileSync(operator.logPath, 'utf8').split('\n')[0]).toMatch(
+      /^\{"level":30,"time":".+","component":"operator"/,
+    );
+  });
+});
