@@ -43,6 +43,8 @@ export interface LanVolatile {
   backupGatewayMac: number[]; // parameter 15
   community: number[]; // parameter 16, 18 bytes
   vlanPriority: number; // parameter 21
+  /** The VLAN ID last written with the enable bit clear (parameter 20 reads it back). */
+  disabledVlanId: number;
 }
 
 export interface Runtime {
@@ -81,6 +83,7 @@ export function createRuntime(options: DispatcherOptions): Runtime {
       backupGatewayMac: [0, 0, 0, 0, 0, 0],
       community,
       vlanPriority: 0,
+      disabledVlanId: 0,
     },
     lastPowerOnByIpmi: false,
     sel: new SystemEventLog(nowSeconds),

@@ -31,9 +31,13 @@ function exactly(data: Uint8Array, n: number): void {
     throw new CompletionError(CompletionCode.RequestDataLengthInvalid, `parameter takes ${n} bytes`);
 }
 
-/** Parameter 20: VLAN ID low 8 bits, then enable bit 7 and the high 4 bits. */
-function vlanBytes(vlanId: number): number[] {
-  return vlanId === 0 ? [0, 0] : [vlanId & 0xff, 0x80 | ((vlanId >> 8) & 0x0f)];
+/**
+ * Parameter 20: VLAN ID low 8 bits, then enable bit 7 and the high 4 bits. A disabled VLAN reads back the ID the
+ * client wrote with it (ipmitool `vlan id off` keeps the ID and verifies the write).
+ */
+function vlanBytes(vlanId: number, disabledId: number): number[] {
+  const id = vlanId === 0 ? disabledId : vlanId;
+  return [id & 0xff, (vlanId === 0 ? 0 : 0x80) | ((id >> 8) & 0x0f)];
 }
 
 /**
@@ -88,7 +92,7 @@ function getLan(rt: Runtime, ctx: CommandContext, param: number): number[] {
     case 17:
       return [0]; // no alert destinations
     case 20:
-      return vlanBytes(lan.vlanId);
+      return vlanBytes(lan.vlanId, rt.lan.disabledVlanId);
     case 21:
       return [rt.lan.vlanPriority];
     case 22:
@@ -179,9 +183,11 @@ async function setLan(rt: Runtime, ctx: CommandContext, param: number, data: Uin
       const id = ((data[1] ?? 0) & 0x0f) * 256 + (data[0] ?? 0);
       if (enabled && (id < 1 || id > 4094))
         throw new CompletionError(CompletionCode.InvalidDataField, 'VLAN ID must be 1..4094');
-      return persist((lan) => {
+      await persist((lan) => {
         lan.vlanId = enabled ? id : 0;
       });
+      rt.lan.disabledVlanId = enabled ? 0 : id;
+      return;
     }
     case 21:
       exactly(data, 1);

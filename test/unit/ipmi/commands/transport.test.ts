@@ -64,8 +64,9 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
       vlanId: 100,
     });
     expect(await get(20)).toEqual([0x11, 0x64, 0x80]);
-    expect((await set(20, [0x00, 0x00])).cc).toBe(0);
+    expect((await set(20, [0x64, 0x00])).cc).toBe(0); // ipmitool vlan id off: same ID, enable bit clear
     expect(b.store.state().lan.vlanId).toBe(0);
+    expect(await get(20)).toEqual([0x11, 0x64, 0x00]);
     expect((await set(20, [0xff, 0x8f])).cc).toBe(CompletionCode.InvalidDataField); // 4095
     expect((await set(4, [0x03])).cc).toBe(CompletionCode.InvalidDataField);
     expect((await set(3, [1, 2, 3])).cc).toBe(CompletionCode.RequestDataLengthInvalid);
