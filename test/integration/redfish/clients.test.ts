@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requirePythonPeers } from '../../support/python.ts';
 import { requireFile } from '../../support/require.ts';
 import { startAgent, type TestAgent } from './agent.ts';
@@ -25,12 +25,13 @@ describe('Redfish clients against real QEMU', () => {
   const power = () => agent.machine.powerState();
   beforeAll(async () => {
     images = await startImageServer();
+  });
+  afterAll(() => images?.close());
+  // A fresh agent per client: each sequence starts from a VM that is off with no override.
+  beforeEach(async () => {
     agent = await startAgent('while true; do sleep 60; done');
   });
-  afterAll(async () => {
-    await agent?.stop();
-    await images?.close();
-  });
+  afterEach(() => agent?.stop());
 
   it.each(['session', 'basic'])('sushy (%s auth): power, one-time PXE, virtual media', async (auth) => {
     const peers = requirePythonPeers();
@@ -61,7 +62,6 @@ describe('Redfish clients against real QEMU', () => {
     await gofish('power', 'on');
     await waitFor('On', async () => power() === 'On');
     expect((await gofish('state')).powerState).toBe('On');
-    await agent.machine.setBootOverride({ target: 'None', enabled: 'Disabled' });
     expect(await gofish('bootonce', 'pxe')).toMatchObject({ ok: true, target: 'Pxe', enabled: 'Once' });
     expect(agent.machine.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Once' });
     expect(await gofish('insertmedia', images.url('boot.iso'))).toMatchObject({ ok: true });
