@@ -1,4 +1,5 @@
-// Real Redfish clients against an agent driving real QEMU: sushy (Ironic's library) and gofish (Go tooling).
+// Real Redfish clients against an agent driving real QEMU: sushy (Ironic's library), gofish (Go tooling) and
+// bmclib (Tinkerbell Rufio).
 // Each powers the system on and off, sets a one-time PXE override, inserts and ejects virtual media.
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
@@ -74,5 +75,32 @@ describe('Redfish clients against real QEMU', () => {
     await gofish('power', 'off');
     expect(power()).toBe('Off');
     expect((await gofish('state')).powerState).toBe('Off');
+  });
+
+  it('bmclib with the gofish provider (as Tinkerbell Rufio): power on/off and one-time PXE', async () => {
+    const cache = process.env.QEMU_BMC_CACHE ?? join(homedir(), '.cache', 'qemu-bmc');
+    const driver = requireFile(join(cache, 'go-peers', 'bin', 'bmclib-driver'), 'npm run bed -- go-peers');
+    const bmclib = (...cmd: string[]) =>
+      run(driver, [
+        '-host',
+        '127.0.0.1',
+        '-redfish-port',
+        String(agent.port),
+        '-user',
+        'admin',
+        '-password',
+        'password',
+        '-provider',
+        'gofish',
+        ...cmd,
+      ]);
+    expect(await bmclib('state')).toMatchObject({ ok: true, powerState: 'Off' });
+    await bmclib('power', 'on');
+    await waitFor('On', async () => power() === 'On');
+    expect(await bmclib('state')).toMatchObject({ powerState: 'On' });
+    expect(await bmclib('bootdevice', 'pxe')).toMatchObject({ ok: true, bootDevice: 'pxe', persistent: false });
+    expect(agent.machine.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Once' });
+    await bmclib('power', 'off');
+    expect(power()).toBe('Off');
   });
 });
