@@ -1,0 +1,40 @@
+// bmc-agent entry point: start from the environment, stop cleanly on SIGTERM/SIGINT.
+import { CorruptStateError } from './bmc/store.ts';
+import { ConfigError } from './config.ts';
+import { type Agent, startAgent } from './wiring.ts';
+
+/** Starts the agent and installs signal handlers; a bad configuration exits with one line naming the variable. */
+export async function run(env: NodeJS.ProcessEnv): Promise<Agent> {
+  let agent: Agent;
+  try {
+    agent = await startAgent(env);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof CorruptStateError) {
+      process.stderr.write(`bmc-agent: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`bmc-agent: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      agent.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    agent.log.info({ signal }, 'shutting down');
+    agent.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        agent.log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return agent;
+}
+
+if (import.meta.main) await run(process.env);

@@ -1,0 +1,188 @@
+// Composition root: configuration → logger → state → machine → front ends. Nothing else lives here.
+
+import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Request } from 'express';
+import { Registry } from 'prom-client';
+import { initialRestorePolicy, shouldPowerOnAtStart } from './bmc/restore-policy.ts';
+import { FileBmcStore, STATE_FILE_NAME } from './bmc/store.ts';
+import { type AgentConfig, type Env, parseConfig } from './config.ts';
+import { createConsoleService } from './console/novnc.ts';
+import { createCommandDispatcher } from './ipmi/commands/index.ts';
+import { startInbandServer } from './ipmi/inband/server.ts';
+import { startIpmiLan } from './ipmi/lan.ts';
+import { createLogger, type Logger } from './log.ts';
+import { type AgentMachine, createMachine } from './machine/create.ts';
+import { ManagedMachine } from './machine/managed-machine.ts';
+import { createRegistry, instrumentMachine } from './metrics.ts';
+import { derivedMac, resolveVmUuid } from './qemu/identity.ts';
+import { authenticate } from './redfish/auth.ts';
+import { redfishConfigFromAgent } from './redfish/from-agent-config.ts';
+import { startRedfishServer } from './redfish/server.ts';
+
+export interface Agent {
+  config: AgentConfig;
+  log: Logger;
+  store: FileBmcStore;
+  machine: AgentMachine;
+  registry: Registry;
+  redfishPort: number;
+  ipmiPort: number;
+  /** Stops the front ends, then the VM (per VM_STOP_ON_EXIT), and saves state. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const hostFacts = {
+  primaryIPv4(): string | null {
+    for (const addrs of Object.values(networkInterfaces()))
+      for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    return null;
+  },
+};
+
+/** Express-style header access for a raw upgrade request, so the console shares Redfish's authentication. */
+function asHeaderRequest(req: IncomingMessage): Request {
+  const get = (name: string): string | undefined => {
+    const v = req.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return { get, header: get, headers: req.headers } as unknown as Request;
+}
+
+export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Promise<Agent> {
+  const config = parseConfig(env, hostFacts);
+  const log = overrides.log ?? createLogger({ level: config.logLevel });
+  for (const warning of config.warnings) log.warn(warning);
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+
+  const uuid = await resolveVmUuid(config.stateDir, config.vmUuid);
+  const store = await FileBmcStore.open({
+    path: join(config.stateDir, STATE_FILE_NAME),
+    seed: {
+      adminUser: config.ipmi.user,
+      adminPassword: config.ipmi.password,
+      address: config.bmcAddress,
+      macAddress: config.bmcMac ?? derivedMac(uuid, 'bmc'),
+      powerRestorePolicy: initialRestorePolicy(config.powerOnAtStart),
+      bootMode: config.vm.bootMode,
+    },
+  });
+
+  // With METRICS=false the front ends still get a registry (they register into it), it is just not served.
+  const registry = config.metrics ? createRegistry() : new Registry();
+  let powerActions: ReturnType<typeof instrumentMachine> | null = null;
+  const machine = await createMachine({
+    config,
+    store,
+    log,
+    uuid,
+    onPowerAction: (type, result) => powerActions?.powerActions.inc({ type, result }),
+  });
+  powerActions = instrumentMachine(registry, machine);
+  log.info(
+    { mode: config.mode, uuid, accelerator: machine.info.accelerator, stateDir: config.stateDir },
+    'machine ready',
+  );
+
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const redfish = await startRedfishServer({
+      config: redfishConfigFromAgent(config, uuid),
+      log: log.child({ component: 'redfish' }),
+      registry,
+      machine,
+      store,
+    });
+    stops.push(() => redfish.close());
+    if (config.metrics) {
+      // Unauthenticated like most exporters: metric values hold no credentials or VM data.
+      redfish.app.get('/metrics', async (_req, res) => {
+        res.set('Content-Type', registry.contentType).send(await registry.metrics());
+      });
+    }
+    const consoleService = createConsoleService({
+      vncAddress: `${config.vncAddr.host}:${config.vncAddr.port}`,
+      authorize: (req) => authenticate(asHeaderRequest(req), store, redfish.context.sessions) !== undefined,
+      maxConsoles: 4,
+      log,
+      registry,
+    });
+    redfish.app.use(consoleService.router);
+    redfish.server.on('upgrade', (req, socket, head) => {
+      if (!consoleService.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+    stops.push(async () => consoleService.closeAll());
+
+    const dispatcher = createCommandDispatcher({ ipmi15: config.ipmi.allowV15, lanPort: config.ipmi.port });
+    const lan = await startIpmiLan({
+      config: {
+        port: config.ipmi.port,
+        cipherSuites: config.ipmi.cipherSuites,
+        allowV15: config.ipmi.allowV15,
+        maxSessions: config.ipmi.maxSessions,
+        sessionTimeoutSec: config.ipmi.sessionTimeoutS,
+      },
+      log: log.child({ component: 'ipmi-lan' }),
+      registry,
+      machine,
+      store,
+      dispatcher,
+    });
+    stops.push(() => lan.close());
+
+    if (config.vmIpmiAddr) {
+      const inband = await startInbandServer({
+        address: `${config.vmIpmiAddr.host}:${config.vmIpmiAddr.port}`,
+        dispatcher,
+        machine,
+        store,
+        cipherSuites: config.ipmi.cipherSuites,
+        log,
+        registry,
+      });
+      stops.push(() => inband.close());
+    }
+
+    // Power restore policy (managed mode): a VM adopted from a previous agent run is already where it should be.
+    if (machine instanceof ManagedMachine && machine.powerState() === 'Off') {
+      const s = store.state();
+      if (shouldPowerOnAtStart(s.powerRestorePolicy, s.lastPowerState)) {
+        log.info({ policy: s.powerRestorePolicy, last: s.lastPowerState }, 'power restore: powering on');
+        await machine.powerOnAtStart().catch((err: Error) => log.error({ err: err.message }, 'power restore failed'));
+      }
+    }
+
+    let stopping: Promise<void> | null = null;
+    return {
+      config,
+      log,
+      store,
+      machine,
+      registry,
+      redfishPort: redfish.port,
+      ipmiPort: lan.address.port,
+      stop() {
+        stopping ??= (async () => {
+          for (const stop of stops.reverse())
+            await stop().catch((err: Error) => log.warn({ err: err.message }, 'stop'));
+          if (machine instanceof ManagedMachine) {
+            if (config.stopVmOnExit) await machine.shutdown(true, config.gracefulShutdownTimeoutS * 1000);
+            else machine.detach();
+          } else {
+            machine.close();
+          }
+          await store.update(() => {}); // waits for queued writes (the last power state)
+          log.info('agent stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (machine instanceof ManagedMachine) await machine.shutdown(false, 5_000);
+    else machine.close();
+    throw err;
+  }
+}
