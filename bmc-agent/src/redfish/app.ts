@@ -63,7 +63,10 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
     max: config.maxSessions ?? DEFAULT_MAX_SESSIONS,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const metrics = createRedfishMetrics(deps.registry);
+  const metrics = createRedfishMetrics(deps.registry, () => {
+    sessions.purgeExpired();
+    return sessions.size;
+  });
   const events = new EventHub(deps.machine, log);
   const ctx: RedfishContext = {
     config,

@@ -7,7 +7,8 @@ export interface RedfishMetrics {
   powerActions: Counter<'type' | 'result'>;
 }
 
-export function createRedfishMetrics(registry: Registry): RedfishMetrics {
+/** `openSessions` is read at scrape time, so expired sessions never linger in the gauge. */
+export function createRedfishMetrics(registry: Registry, openSessions: () => number): RedfishMetrics {
   return {
     requests: new Counter({
       name: 'redfish_requests_total',
@@ -19,6 +20,9 @@ export function createRedfishMetrics(registry: Registry): RedfishMetrics {
       name: 'redfish_sessions_active',
       help: 'Redfish sessions currently open',
       registers: [registry],
+      collect() {
+        this.set(openSessions());
+      },
     }),
     powerActions: new Counter({
       name: 'redfish_power_actions_total',

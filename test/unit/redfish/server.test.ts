@@ -66,6 +66,8 @@ describe('Redfish server', () => {
       expect(text).toContain('redfish_requests_total{method="GET",route="/redfish/v1/Systems/:id",status="401"} 1');
       expect(text).toContain('redfish_power_actions_total{type="On",result="ok"} 1');
       expect(text).toContain('redfish_sessions_active 1');
+      h.advance(301_000); // idle past the timeout: the gauge drops without any further request
+      expect(await h.registry.metrics()).toContain('redfish_sessions_active 0');
     } finally {
       await h.close();
     }

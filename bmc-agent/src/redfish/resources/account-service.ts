@@ -262,7 +262,6 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
           // Credentials changed: other sessions of this account end (the caller's own stays).
           if (body.Password !== undefined || body.Enabled === false || body.UserName !== undefined)
             ctx.sessions.deleteForUser(user.id, p.sessionId);
-          ctx.metrics.sessions.set(ctx.sessions.size);
           ctx.log.info({ id: user.id, fields: Object.keys(body), by: p.userName }, 'redfish account changed');
           const after = ctx.store.userById(user.id);
           if (!after) throw new Error(`account ${user.id} missing after change`);
@@ -283,7 +282,6 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
             keepAnAdministrator(ctx.store.state().users, draft);
           });
           ctx.sessions.deleteForUser(user.id);
-          ctx.metrics.sessions.set(ctx.sessions.size);
           ctx.log.info({ id: user.id, by: principalOf(res).userName }, 'redfish account deleted');
           res.status(204).end();
         },

@@ -135,7 +135,6 @@ export function managerRoutes(router: Router, ctx: RedfishContext, authFor: Auth
           });
           // The emulated BMC "restarts" by forgetting every session; the agent may do more.
           ctx.sessions.clear();
-          ctx.metrics.sessions.set(0);
           await ctx.onManagerReset?.();
           ctx.log.info({ type: p.ResetType }, 'redfish manager reset');
           res.status(204).end();

@@ -53,8 +53,6 @@ const LOGIN_FIELDS: Record<string, FieldSpec> = {
 };
 
 export function sessionServiceRoutes(router: Router, ctx: RedfishContext, authFor: AuthFor): void {
-  const updateGauge = () => ctx.metrics.sessions.set(ctx.sessions.size);
-
   route(
     router,
     SERVICE,
@@ -88,7 +86,6 @@ export function sessionServiceRoutes(router: Router, ctx: RedfishContext, authFo
         handle: (req, res) => {
           const p = principalOf(res);
           const members = ctx.sessions.list().filter((s) => canSee(p, s));
-          updateGauge();
           sendResource(req, res, {
             ...odataMeta(SESSIONS, odataType('SessionCollection')),
             Name: 'Session Collection',
@@ -116,7 +113,6 @@ export function sessionServiceRoutes(router: Router, ctx: RedfishContext, authFo
             if (err instanceof SessionLimitError) throw new RedfishError(503, baseMessage('SessionLimitExceeded'));
             throw err;
           }
-          updateGauge();
           res.setHeader('X-Auth-Token', session.token);
           res.setHeader('Location', `${SESSIONS}/${session.id}`);
           sendResource(req, res, sessionBody(session), 201);
@@ -140,7 +136,6 @@ export function sessionServiceRoutes(router: Router, ctx: RedfishContext, authFo
         handle: (req, res) => {
           const s = visibleSession(ctx, res, String(req.params.sessionId));
           ctx.sessions.delete(s.id);
-          updateGauge();
           res.status(204).end();
         },
       },
