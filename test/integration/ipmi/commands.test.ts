@@ -34,6 +34,8 @@ let lan: IpmiLan;
 let redfish: RedfishServer;
 let dispatcher: ReturnType<typeof createCommandDispatcher>;
 let port: number;
+/** What handlers threw (MachineError refusals included), for failure messages. */
+const handlerErrors: string[] = [];
 
 interface RunResult {
   code: number;
@@ -136,7 +138,7 @@ beforeAll(async () => {
   });
   const log = silentLogger();
   machine = await createMachine({ config, store, log, uuid: UUID });
-  dispatcher = createCommandDispatcher();
+  dispatcher = createCommandDispatcher({ onError: (error) => handlerErrors.push(String(error)) });
   dispatcher.attach(machine);
   lan = await startIpmiLan({
     config: {
@@ -319,7 +321,9 @@ describe('freeipmi, as MAAS drives it', () => {
   });
 
   it('ipmipower --on/--off/--stat', async () => {
-    expect((await tool('ipmipower', [...freeipmiArgs(), '--on'])).out).toMatch(/ok/);
+    await ok(['chassis', 'bootdev', 'none']); // power alone; the override case is the MAAS flow below
+    const on = await tool('ipmipower', [...freeipmiArgs(), '--on']);
+    expect(on.out, `code ${on.code}; ${handlerErrors.join('; ')}`).toMatch(/ok/);
     await powerBecomes('On');
     expect((await tool('ipmipower', [...freeipmiArgs(), '--stat'])).out).toMatch(/: on/);
     expect((await tool('ipmipower', [...freeipmiArgs(), '--off'])).out).toMatch(/ok/);
@@ -348,6 +352,26 @@ describe('freeipmi, as MAAS drives it', () => {
     expect(checkout.out).toMatch(/Boot_Flags_Persistent\s+Yes/);
     expect(checkout.out).toMatch(/BIOS_Boot_Type\s+EFI/);
     expect(checkout.out).toMatch(/Boot_Device\s+PXE/);
+  });
+
+  it('MAAS power-on flow: PXE for the next boot only (ipmi-chassis-config), then ipmipower --on boots the VM', async () => {
+    await tool('ipmipower', [...freeipmiArgs(), '--off']);
+    await powerBecomes('Off');
+    const file = join(dir, 'pxe-once.conf');
+    await writeFile(file, 'Section Chassis_Boot_Flags\n\tBoot_Flags_Persistent No\n\tBoot_Device PXE\nEndSection\n');
+    const commit = await tool('ipmi-chassis-config', [
+      ...freeipmiArgs(),
+      '-W',
+      'opensesspriv',
+      '--commit',
+      '--filename',
+      file,
+    ]);
+    expect(commit.code, commit.out).toBe(0);
+    expect(machine.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Once' });
+    const on = await tool('ipmipower', [...freeipmiArgs(), '--on']);
+    expect(on.out, handlerErrors.join('; ')).toMatch(/: ok/);
+    await powerBecomes('On');
   });
 
   it("bmc-config --commit of MAAS's user keys creates a working user", async () => {

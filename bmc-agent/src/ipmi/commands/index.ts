@@ -8,7 +8,7 @@ import { appCommands } from './app.ts';
 import { fail } from './bytes.ts';
 import { channelCommands } from './channels.ts';
 import { chassisCommands } from './chassis.ts';
-import { completionCodeFor } from './errors.ts';
+import { CompletionError, completionCodeFor } from './errors.ts';
 import { createRuntime, type DispatcherOptions, type Runtime } from './runtime.ts';
 import { sensorCommands } from './sensor.ts';
 import { POWER_OFF_OFFSET, SENSOR_TYPE, SENSORS } from './sensors.ts';
@@ -30,6 +30,7 @@ export interface IpmiCommandDispatcher extends CommandDispatcher {
   close(): void;
 }
 
+/** Told about what a handler threw other than a CompletionError: MachineError refusals and bugs. */
 export type DispatchErrorListener = (error: unknown, req: IpmiRequest) => void;
 
 function key(netFn: number, cmd: number): number {
@@ -95,7 +96,8 @@ export function createCommandDispatcher(
     try {
       return await spec.handler(req, ctx);
     } catch (error) {
-      options.onError?.(error, req);
+      // A CompletionError is an ordinary answer; anything else (a refused machine action, a bug) is reported.
+      if (!(error instanceof CompletionError)) options.onError?.(error, req);
       return fail(completionCodeFor(error));
     }
   };
