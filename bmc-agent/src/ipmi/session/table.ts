@@ -81,7 +81,16 @@ export class SessionTable implements SessionDirectory {
   /** Starts a handshake, or returns undefined when every slot is taken. */
   beginHandshake(init: Omit<Handshake, 'id' | 'createdAt'>): Handshake | undefined {
     this.sweep();
-    if (this.used >= this.maxSessions) return undefined;
+    if (this.used >= this.maxSessions) {
+      // Handshakes cost an attacker one unauthenticated datagram each; rather than let a flood of them lock real
+      // consoles out for the handshake timeout, the oldest pending one gives way. Active sessions never do.
+      const oldest = [...this.handshakes.values()].reduce<Handshake | undefined>(
+        (a, h) => (a === undefined || h.createdAt < a.createdAt ? h : a),
+        undefined,
+      );
+      if (!oldest) return undefined;
+      this.handshakes.delete(oldest.id);
+    }
     const handshake: Handshake = { ...init, id: this.freshId(), createdAt: this.now() };
     this.handshakes.set(handshake.id, handshake);
     return handshake;

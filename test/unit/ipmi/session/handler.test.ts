@@ -121,7 +121,21 @@ describe('RMCP+ session establishment', () => {
     expect(b.table.used).toBe(0);
   });
 
-  it('refuses a new handshake when every slot is taken', async () => {
+  it('lets a new handshake displace the oldest pending one, never an active session', async () => {
+    const b = await open({ maxSessions: 2 });
+    await loggedIn(b);
+    const stalled = await login(async (p) => ((p[5] ?? 0) === 0x10 ? b.client(p) : undefined), {
+      user: 'admin',
+      password: 'password',
+      suite: 17,
+    }).catch(() => undefined);
+    expect(stalled).toBeUndefined();
+    expect(b.table.used).toBe(2);
+    await loggedIn(b, 3);
+    expect(b.table.active()).toHaveLength(2);
+  });
+
+  it('refuses a new handshake when every slot holds an active session', async () => {
     const b = await open({ maxSessions: 2 });
     await loggedIn(b);
     await loggedIn(b, 3);

@@ -17,7 +17,7 @@ export const UUID = '8f4a3c2e-1b2d-4e5f-8a9b-0c1d2e3f4a5b';
  * The handler never drives the machine in these tests (no chassis commands are sent), so an inert one is enough;
  * the integration suite runs the same handler over a real QEMU machine.
  */
-function inertMachine(): Machine {
+export function inertMachine(): Machine {
   const machine = {
     info: { uuid: UUID, cpus: 1, memoryMiB: 256, mode: 'attach', accelerator: 'tcg' },
     powerState: () => 'Off',
