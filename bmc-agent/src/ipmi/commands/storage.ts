@@ -11,7 +11,7 @@ import { type CommandSpec, command, NetFn } from './table.ts';
 
 const SDR_VERSION = 0x51;
 /** Largest FRU or SDR slice returned at once, so answers fit any transport's message size. */
-const MAX_READ = 32;
+const MAX_READ = 64;
 
 export function sdrRecords(): number[][] {
   return SENSORS.map((sensor, i) => fullSensorRecord(i + 1, sensor));

@@ -66,6 +66,21 @@ describe('command dispatcher', () => {
     }
   });
 
+  it('reports refused machine actions to onError, but not ordinary completion-code answers', async () => {
+    const errors: unknown[] = [];
+    const local = await bench({ onError: (e) => errors.push(e) });
+    try {
+      expect((await local.inband(NETFN.Transport, 0x02, [0x01, 0x7f, 0, 0])).cc).toBe(0x80); // unsupported parameter
+      expect(errors).toEqual([]);
+      local.machine.refuse = new MachineError('unavailable', 'QEMU did not start');
+      expect((await local.inband(NETFN.Chassis, 0x02, [0x01])).cc).toBe(CompletionCode.NotSupportedInPresentState);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(MachineError);
+    } finally {
+      await local.cleanup();
+    }
+  });
+
   it('serves the system interface (channel 0Fh, no session) with Administrator rights', async () => {
     expect((await b.inband(NETFN.Chassis, 0x02, [0x01])).cc).toBe(0);
     expect(b.machine.resets).toEqual(['On']);
