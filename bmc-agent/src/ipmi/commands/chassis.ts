@@ -53,7 +53,12 @@ export function poweredOn(state: PowerState): boolean {
  * codes while slow actions (a QEMU start under TCG) do not outlast the client's retry timer: IPMI allows answering
  * Chassis Control before the action completes.
  */
-async function startAction(machine: Machine, type: ResetType, waitMs: number): Promise<void> {
+async function startAction(
+  machine: Machine,
+  type: ResetType,
+  waitMs: number,
+  lateFailure: (error: unknown) => void,
+): Promise<void> {
   const action = machine.reset(type);
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<'pending'>((resolve) => {
@@ -61,8 +66,8 @@ async function startAction(machine: Machine, type: ResetType, waitMs: number): P
   });
   try {
     const outcome = await Promise.race([action.then(() => 'done' as const), waited]);
-    // Failures after we answered are the machine's to report (events, logs); never an unhandled rejection.
-    if (outcome === 'pending') action.catch(() => undefined);
+    // A failure after we answered can no longer reach the client: it is reported, never an unhandled rejection.
+    if (outcome === 'pending') action.catch(lateFailure);
   } finally {
     clearTimeout(timer);
   }
@@ -92,7 +97,9 @@ export function chassisCommands(rt: Runtime): CommandSpec[] {
       async (req, ctx) => {
         const type = CHASSIS_CONTROL_ACTIONS[byteAt(req.data, 0) & 0x0f];
         if (!type) return fail(CompletionCode.InvalidDataField);
-        await startAction(ctx.machine, type, rt.options.actionWaitMs ?? 1000);
+        await startAction(ctx.machine, type, rt.options.actionWaitMs ?? 1000, (error) =>
+          rt.options.onError?.(error, req),
+        );
         if (type === 'On' || type === 'PowerCycle') rt.lastPowerOnByIpmi = true;
         return ok();
       },

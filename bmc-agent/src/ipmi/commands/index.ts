@@ -19,7 +19,7 @@ import { transportCommands } from './transport.ts';
 import { userCommands } from './users.ts';
 
 export { CompletionError } from './errors.ts';
-export type { DispatcherOptions, SolPayloadHook } from './runtime.ts';
+export type { DispatchErrorListener, DispatcherOptions, SolPayloadHook } from './runtime.ts';
 
 export interface IpmiCommandDispatcher extends CommandDispatcher {
   /** Every command, for docs and tests. */
@@ -29,9 +29,6 @@ export interface IpmiCommandDispatcher extends CommandDispatcher {
   /** Stops listening to attached machines. */
   close(): void;
 }
-
-/** Told about what a handler threw other than a CompletionError: MachineError refusals and bugs. */
-export type DispatchErrorListener = (error: unknown, req: IpmiRequest) => void;
 
 function key(netFn: number, cmd: number): number {
   return (netFn << 8) | cmd;
@@ -62,9 +59,7 @@ function permitted(have: number, need: number): boolean {
   return have !== Privilege.NoAccess && have >= need;
 }
 
-export function createCommandDispatcher(
-  options: DispatcherOptions & { onError?: DispatchErrorListener } = {},
-): IpmiCommandDispatcher {
+export function createCommandDispatcher(options: DispatcherOptions = {}): IpmiCommandDispatcher {
   const rt = createRuntime(options);
   const table = buildTable(rt);
   const attached = new Map<Machine, (state: PowerState) => void>();

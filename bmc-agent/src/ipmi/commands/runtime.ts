@@ -1,5 +1,5 @@
 // Volatile BMC state that lives as long as the agent process (not persisted): what real BMCs lose on reset.
-import type { SessionHandle } from '../types.ts';
+import type { IpmiRequest, SessionHandle } from '../types.ts';
 import { SystemEventLog } from './sel.ts';
 
 /** What a transport for Serial-over-LAN plugs in so Activate/Deactivate Payload can start and stop SOL. */
@@ -32,7 +32,14 @@ export interface DispatcherOptions {
   actionWaitMs?: number;
   /** Clock in milliseconds since 1970 (tests). */
   now?: () => number;
+  /**
+   * Told about what a handler threw other than a CompletionError (a refused machine action, a bug), and about a
+   * power action that failed after Chassis Control had already answered.
+   */
+  onError?: DispatchErrorListener;
 }
+
+export type DispatchErrorListener = (error: unknown, req: IpmiRequest) => void;
 
 export interface LanVolatile {
   ipv4Header: number[]; // LAN parameter 7: TTL, flags, precedence/TOS

@@ -34,19 +34,23 @@ describe('Chassis netFn', () => {
     expect(okData(await b.lan(NETFN.Chassis, 0x01))[1]).toBe(0x10);
   });
 
-  it('Chassis Control answers before a slow action completes, and the action still happens', async () => {
-    const local = await bench({ actionWaitMs: 10 });
+  it('Chassis Control answers before a slow action completes; a later failure is reported, not thrown', async () => {
+    const errors: unknown[] = [];
+    const local = await bench({ actionWaitMs: 10, onError: (e) => errors.push(e) });
     try {
-      let finish: () => void = () => undefined;
+      let fail: (error: Error) => void = () => undefined;
       local.machine.reset = (type) => {
         local.machine.resets.push(type);
-        return new Promise<void>((resolve) => {
-          finish = resolve;
+        return new Promise<void>((_resolve, reject) => {
+          fail = reject;
         });
       };
       expect((await local.inband(NETFN.Chassis, 0x02, [1])).cc).toBe(0);
       expect(local.machine.resets).toEqual(['On']);
-      finish();
+      expect(errors).toEqual([]);
+      fail(new Error('QEMU exited during start'));
+      await new Promise((r) => setImmediate(r));
+      expect(errors.map(String)).toEqual(['Error: QEMU exited during start']);
     } finally {
       await local.cleanup();
     }
