@@ -17,6 +17,8 @@ export interface RedfishConfig {
   bmcAddress: string;
   /** MAC address shown for the BMC's interface. */
   macAddress: string;
+  /** MAC addresses of the VM's NICs, in QEMU order (Systems/1/EthernetInterfaces; Ironic inspection reads them). */
+  systemNicMacs?: string[];
   /** IPMI LAN port shown in NetworkProtocol; omitted when IPMI over LAN is off. */
   ipmiPort?: number;
   /** Largest accepted request body, bytes; default 64 KiB (Redfish bodies are small). */

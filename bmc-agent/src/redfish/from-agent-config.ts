@@ -11,6 +11,8 @@ export function redfishConfigFromAgent(config: AgentConfig, vmUuid: string, firm
     bmcAddress: config.bmcAddress,
     macAddress: config.bmcMac ?? derivedMac(vmUuid, 'bmc'),
     ipmiPort: config.ipmi.port,
+    // Same derivation as the QEMU launch plan, so Redfish shows the MACs the guest really has.
+    systemNicMacs: config.vm.networks.map((_, i) => derivedMac(vmUuid, `nic${i}`)),
   };
   if (config.redfish.tlsCert) redfish.tlsCert = config.redfish.tlsCert;
   if (config.redfish.tlsKey) redfish.tlsKey = config.redfish.tlsKey;

@@ -6,7 +6,7 @@ describe('Redfish resources', () => {
   let h: Harness;
   let port: number;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ systemNicMacs: ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02'] });
     port = h.server.port;
   });
   afterAll(() => h.close());
@@ -126,6 +126,17 @@ describe('Redfish resources', () => {
     });
     expect(mode.json.Boot.BootSourceOverrideMode).toBe('UEFI');
     expect(h.machine.boot).toEqual({ target: 'Pxe', enabled: 'Once', mode: 'UEFI' });
+  });
+
+  it('Systems/1/EthernetInterfaces lists the VM NICs with their MACs', async () => {
+    const coll = await get('/redfish/v1/Systems/1/EthernetInterfaces');
+    expect(coll.Members).toEqual([
+      { '@odata.id': '/redfish/v1/Systems/1/EthernetInterfaces/1' },
+      { '@odata.id': '/redfish/v1/Systems/1/EthernetInterfaces/2' },
+    ]);
+    expect((await get('/redfish/v1/Systems/1/EthernetInterfaces/2')).MACAddress).toBe('52:54:00:aa:bb:02');
+    expect((await call(port, 'GET', '/redfish/v1/Systems/1/EthernetInterfaces/3')).status).toBe(404);
+    expect((await call(port, 'GET', '/redfish/v1/Systems/1/EthernetInterfaces/01')).status).toBe(404);
   });
 
   it('Managers/1 is the BMC with interfaces, protocols, virtual media and Manager.Reset', async () => {

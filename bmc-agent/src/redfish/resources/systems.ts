@@ -48,6 +48,7 @@ export function systemBody(ctx: RedfishContext): Record<string, unknown> {
       'BootSourceOverrideMode@Redfish.AllowableValues': [...BOOT_MODES],
     },
     VirtualMedia: link(`${SYSTEM}/VirtualMedia`),
+    EthernetInterfaces: link(`${SYSTEM}/EthernetInterfaces`),
     Links: { Chassis: [link(CHASSIS)], ManagedBy: [link(MANAGER)] },
     Actions: {
       [`#${RESET_ACTION}`]: {
@@ -137,6 +138,50 @@ export function systemRoutes(router: Router, ctx: RedfishContext, authFor: AuthF
           }
           ctx.log.info({ type, user: res.locals.principal?.userName }, 'redfish reset');
           res.status(204).end();
+        },
+      },
+    },
+    authFor,
+  );
+
+  const nics = ctx.config.systemNicMacs ?? [];
+  route(
+    router,
+    `${SYSTEM}/EthernetInterfaces`,
+    {
+      GET: {
+        privilege: 'Login',
+        handle: (req, res) =>
+          sendResource(req, res, {
+            ...odataMeta(`${SYSTEM}/EthernetInterfaces`, odataType('EthernetInterfaceCollection')),
+            Name: 'System Ethernet Interface Collection',
+            'Members@odata.count': nics.length,
+            Members: nics.map((_, i) => link(`${SYSTEM}/EthernetInterfaces/${i + 1}`)),
+          }),
+      },
+    },
+    authFor,
+  );
+  route(
+    router,
+    `${SYSTEM}/EthernetInterfaces/:nic`,
+    {
+      GET: {
+        privilege: 'Login',
+        handle: (req, res) => {
+          const raw = String(req.params.nic);
+          const index = /^[1-9]\d{0,2}$/.test(raw) ? Number(raw) - 1 : -1;
+          const mac = nics[index];
+          if (mac === undefined) throw notFound('EthernetInterface', raw);
+          sendResource(req, res, {
+            ...odataMeta(`${SYSTEM}/EthernetInterfaces/${raw}`, odataType('EthernetInterface')),
+            Id: raw,
+            Name: `VM NIC ${raw}`,
+            MACAddress: mac,
+            PermanentMACAddress: mac,
+            InterfaceEnabled: true,
+            Status: { State: 'Enabled', Health: 'OK' },
+          });
         },
       },
     },
