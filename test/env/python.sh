@@ -35,7 +35,11 @@ ensure_build_deps() {
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (install them as root)"
   log "installing Debian packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >/dev/null
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends)
+  # A machine whose package lists were never fetched needs one `apt-get update` first.
+  "${install[@]}" "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get -o DPkg::Lock::Timeout=600 update -qq && "${install[@]}" "${missing[@]}" >/dev/null
+  } || die "could not install ${missing[*]}"
 }
 
 if venv_works; then
