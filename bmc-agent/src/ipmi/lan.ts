@@ -8,9 +8,9 @@ import type { Machine } from '../machine/types.ts';
 import { smbiosGuidBytes } from './commands/guid.ts';
 import { createCommandDispatcher } from './commands/index.ts';
 import { validateCipherSuiteIds } from './crypto/suites.ts';
-import { PacketHandler } from './session/packet.ts';
+import { PacketHandler, type PayloadSecurity } from './session/packet.ts';
 import { SessionTable } from './session/table.ts';
-import type { CommandDispatcher } from './types.ts';
+import type { CommandDispatcher, SessionHandle } from './types.ts';
 
 export interface IpmiLanConfig {
   port: number;
@@ -35,6 +35,12 @@ export interface IpmiLan {
   readonly address: { address: string; port: number };
   /** The live session table (SOL and tests look sessions up here). */
   readonly sessions: SessionTable;
+  /** Delivers authenticated, decrypted payloads of `payloadType` (e.g. 0x01 SOL) from live sessions. */
+  onPayload(payloadType: number, listener: (session: SessionHandle, payload: Uint8Array) => void): void;
+  /** Sends a payload to a session's console under its keys (SOL's transport). Ignored for closed sessions. */
+  sendPayload(session: SessionHandle, payloadType: number, payload: Uint8Array, security: PayloadSecurity): void;
+  /** Called with the ID of every session that ends. */
+  onSessionClosed(listener: (sessionId: number) => void): void;
 }
 
 /** Largest datagram we read: RMCP+ packets from real clients stay far below this. */
@@ -146,9 +152,17 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
   sweeper.unref();
   log.info({ address: bound.address, port: bound.port, cipherSuites: config.cipherSuites }, 'ipmi lan listening');
 
+  const ready = handler;
   return {
     address: { address: bound.address, port: bound.port },
     sessions,
+    onPayload: (payloadType, listener) => ready.onPayload(payloadType, listener),
+    onSessionClosed: (listener) => sessions.onSessionClosed(listener),
+    sendPayload(handle, payloadType, payload, security) {
+      const session = sessions.byId(handle.id);
+      if (!session || session.isClosed) return;
+      socket.send(ready.seal(session, payloadType, payload, security), session.remotePort, session.remoteAddress);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweeper);

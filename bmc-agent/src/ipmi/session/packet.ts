@@ -47,6 +47,14 @@ export interface PacketHandlerDeps {
   guid: Uint8Array;
 }
 
+/** Receives an authenticated, decrypted non-IPMI payload (e.g. SOL) of a live session. */
+export type PayloadListener = (session: Session, payload: Uint8Array) => void;
+
+export interface PayloadSecurity {
+  encrypt: boolean;
+  authenticate: boolean;
+}
+
 const APP_NETFN = 0x06;
 const Cmd = {
   GetChannelAuthCapabilities: 0x38,
@@ -66,9 +74,18 @@ function allowedWithoutSession(req: LanRequest, v15: boolean, allowV15: boolean)
 
 export class PacketHandler {
   private readonly deps: PacketHandlerDeps;
+  private readonly payloadListeners = new Map<number, PayloadListener>();
 
   constructor(deps: PacketHandlerDeps) {
     this.deps = deps;
+  }
+
+  /** Accepts payloads of `payloadType` (other than IPMI messages) inside sessions, e.g. SOL (0x01). */
+  onPayload(payloadType: number, listener: PayloadListener): void {
+    if (payloadType === PayloadType.Ipmi || payloadType >= PayloadType.OpenSessionRequest) {
+      throw new RangeError(`payload type 0x${payloadType.toString(16)} belongs to the session layer`);
+    }
+    this.payloadListeners.set(payloadType, listener);
   }
 
   async handle(packet: Uint8Array, remote: Remote): Promise<PacketOutcome> {
@@ -118,14 +135,17 @@ export class PacketHandler {
     const packet = decodeSession20(body);
     const h = packet.header;
     if (h.sessionId === 0) return this.sessionless(h, packet.payload, remote);
-    if (h.payloadType !== PayloadType.Ipmi) return { rejected: 'payload-type' };
+    const listener = this.payloadListeners.get(h.payloadType);
+    if (h.payloadType !== PayloadType.Ipmi && !listener) return { rejected: 'payload-type' };
     const session = this.deps.table.byId(h.sessionId);
     if (!session || session.remoteAddress !== remote.address) return { rejected: 'unknown-session' };
     const wantIntegrity = session.suite.integrity !== IntegrityAlgorithm.None;
-    const wantConfidentiality = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
-    // A session that negotiated integrity/confidentiality never accepts a packet without them.
-    if (h.authenticated !== wantIntegrity || h.encrypted !== wantConfidentiality)
-      return { rejected: 'security-mismatch' };
+    const canEncrypt = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
+    // A session that negotiated integrity never accepts a packet without it; IPMI messages must also be encrypted
+    // when the suite encrypts. Other payloads (SOL) may go unencrypted if their activation said so: the payload's
+    // owner checks that against what it activated.
+    const encryptionOk = h.payloadType === PayloadType.Ipmi ? h.encrypted === canEncrypt : !h.encrypted || canEncrypt;
+    if (h.authenticated !== wantIntegrity || !encryptionOk) return { rejected: 'security-mismatch' };
     if (h.authenticated) {
       const { signed, authCode } = splitTrailer(body, packet, integrityCodeLength(session.suite.integrity));
       if (!verifyIntegrity(session.suite.integrity, session.keys.k1, signed, authCode))
@@ -136,6 +156,12 @@ export class PacketHandler {
     if (verdict !== 'ok')
       return { rejected: verdict === 'duplicate' || verdict === 'too-old' ? 'replay' : `sequence-${verdict}` };
     const message = h.encrypted ? decryptAesCbc128(session.keys.k2, packet.payload) : packet.payload;
+    if (listener) {
+      window.commit(h.sequence);
+      this.deps.table.touch(session);
+      listener(session, message);
+      return {};
+    }
     const req = decodeLanRequest(message);
     // Only a packet that passed every check moves the window and keeps the session alive.
     window.commit(h.sequence);
@@ -192,10 +218,18 @@ export class PacketHandler {
 
   /** Wraps a response for a session: encrypted and signed as negotiated, addressed to the console's session ID. */
   private sealed(session: Session, message: Uint8Array): Uint8Array {
-    const encrypted = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
+    return this.seal(session, PayloadType.Ipmi, message, { encrypt: true, authenticate: true });
+  }
+
+  /**
+   * A BMC-originated packet for a session (SOL data, for instance), with the session's next outbound sequence
+   * number. Encryption is applied when asked for and negotiated; integrity, once negotiated, is on every packet.
+   */
+  seal(session: Session, payloadType: number, message: Uint8Array, security: PayloadSecurity): Uint8Array {
+    const encrypted = security.encrypt && session.suite.confidentiality !== ConfidentialityAlgorithm.None;
     const authenticated = session.suite.integrity !== IntegrityAlgorithm.None;
     const header = {
-      payloadType: PayloadType.Ipmi,
+      payloadType,
       encrypted,
       authenticated,
       sessionId: session.consoleSessionId,

@@ -103,7 +103,14 @@ export class SessionTable implements SessionDirectory {
   /** Turns a completed handshake into an active session under the same ID. */
   activate(init: Omit<SessionInit, 'now' | 'onClose'>): Session {
     this.handshakes.delete(init.id);
-    const session = new Session({ ...init, now: this.now(), onClose: (id) => this.sessions.delete(id) });
+    const session = new Session({
+      ...init,
+      now: this.now(),
+      onClose: (id) => {
+        this.sessions.delete(id);
+        for (const listener of this.closeListeners) listener(id);
+      },
+    });
     this.sessions.set(session.id, session);
     return session;
   }
@@ -134,6 +141,13 @@ export class SessionTable implements SessionDirectory {
     }
     if (expired + abandoned > 0) this.onSweep?.({ expired, abandoned });
     return { expired, abandoned };
+  }
+
+  private readonly closeListeners: Array<(id: number) => void> = [];
+
+  /** Called with the ID of every session that ends (Close Session, idle expiry, shutdown). */
+  onSessionClosed(listener: (id: number) => void): void {
+    this.closeListeners.push(listener);
   }
 
   /** Called when a sweep removed something (lan.ts turns it into metrics). */

@@ -109,6 +109,34 @@ export class ClientSession {
     return encodeRmcp(RmcpClass.Ipmi, encodeSession20(authenticated ? { header, payload, sign } : { header, payload }));
   }
 
+  /** A sealed packet of another payload type (e.g. SOL) with the next session sequence number. */
+  payload(payloadType: number, data: Uint8Array, encrypt = this.suite.confidentiality !== 0): Uint8Array {
+    const authenticated = this.suite.integrity !== 0;
+    const header = {
+      payloadType,
+      encrypted: encrypt,
+      authenticated,
+      sessionId: this.bmcSessionId,
+      sequence: ++this.sequence,
+    };
+    const payload = encrypt ? encryptAesCbc128(this.k2, data) : data;
+    const sign = (s: Uint8Array): Uint8Array => integrityCode(this.suite.integrity, this.k1, s);
+    return encodeRmcp(RmcpClass.Ipmi, encodeSession20(authenticated ? { header, payload, sign } : { header, payload }));
+  }
+
+  /** Verifies and decrypts any packet the BMC sent for this session. */
+  open(packet: Uint8Array): { payloadType: number; encrypted: boolean; sequence: number; data: Uint8Array } {
+    const body = decodeRmcp(packet).body;
+    const p = decodeSession20(body);
+    if (p.header.authenticated) {
+      const { signed, authCode } = splitTrailer(body, p, integrityCodeLength(this.suite.integrity));
+      if (!verifyIntegrity(this.suite.integrity, this.k1, signed, authCode))
+        throw new Error('packet integrity code is wrong');
+    }
+    const data = p.header.encrypted ? decryptAesCbc128(this.k2, p.payload) : p.payload;
+    return { payloadType: p.header.payloadType, encrypted: p.header.encrypted, sequence: p.header.sequence, data };
+  }
+
   /** Opens (verifies and decrypts) a reply from the BMC. */
   response(reply: Uint8Array | undefined): LanResponse & { sequence: number; sessionId: number } {
     if (!reply) throw new Error('no reply');

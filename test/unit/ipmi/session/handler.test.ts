@@ -232,6 +232,51 @@ describe('packets inside a session', () => {
   });
 });
 
+describe('other payloads (the SOL transport)', () => {
+  it('delivers authenticated SOL payloads, encrypted or not, and refuses unregistered types', async () => {
+    const b = await open();
+    const s = await loggedIn(b, 3);
+    expect(await b.send(s.payload(0x01, Uint8Array.of(1, 0, 0, 0, 0x41)))).toEqual({
+      reply: undefined,
+      rejected: 'payload-type',
+    });
+    const got: string[] = [];
+    b.handler.onPayload(0x01, (session, data) => got.push(`${session.id}:${Buffer.from(data).toString('hex')}`));
+    expect(await b.send(s.payload(0x01, Uint8Array.of(1, 0, 0, 0, 0x41)))).toEqual({
+      reply: undefined,
+      rejected: undefined,
+    });
+    expect(await b.send(s.payload(0x01, Uint8Array.of(2, 0, 0, 0), false))).toEqual({
+      reply: undefined,
+      rejected: undefined,
+    });
+    expect(got).toEqual([`${s.bmcSessionId}:0100000041`, `${s.bmcSessionId}:02000000`]);
+    expect(() => b.handler.onPayload(0x10, () => {})).toThrow(RangeError);
+  });
+
+  it('seals BMC-originated payloads with the session keys and the shared outbound sequence', async () => {
+    const b = await open();
+    const s = await loggedIn(b, 17);
+    s.response((await b.send(s.request(0x06, 0x01))).reply); // outbound sequence 1
+    const session = b.table.byId(s.bmcSessionId);
+    if (!session) throw new Error('no session');
+    const sealed = s.open(b.handler.seal(session, 0x01, Uint8Array.of(9, 8, 7), { encrypt: true, authenticate: true }));
+    expect(sealed).toEqual({ payloadType: 0x01, encrypted: true, sequence: 2, data: Uint8Array.of(9, 8, 7) });
+    const plain = s.open(b.handler.seal(session, 0x01, Uint8Array.of(6), { encrypt: false, authenticate: true }));
+    expect(plain).toMatchObject({ encrypted: false, sequence: 3 });
+  });
+
+  it('tells listeners when a session ends', async () => {
+    const b = await open({ timeoutMs: 5_000 });
+    const closed: number[] = [];
+    b.table.onSessionClosed((id) => closed.push(id));
+    const s = await loggedIn(b);
+    b.clock.now += 6_000;
+    b.table.sweep();
+    expect(closed).toEqual([s.bmcSessionId]);
+  });
+});
+
 describe('packets without a session', () => {
   const v20 = (netFn: number, cmd: number, data: number[] = []) =>
     encodeRmcp(
