@@ -92,4 +92,26 @@ describe('Redfish protocol rules', () => {
     expect(r.status).toBe(204);
     expect(h.machine.power).toBe('Off');
   });
+
+  it('accepts trailing slashes, as MAAS and Ironic send them', async () => {
+    expect((await call(port, 'GET', '/redfish/v1/Systems/')).status).toBe(200);
+    expect((await call(port, 'GET', '/redfish/v1/Systems/1/')).json.Id).toBe('1');
+    const login = await call(port, 'POST', '/redfish/v1/SessionService/Sessions/', {
+      auth: false,
+      body: { UserName: 'admin', Password: 'password' },
+    });
+    expect(login.status).toBe(201);
+  });
+
+  it('treats URIs as case-sensitive', async () => {
+    const r = await call(port, 'GET', '/redfish/v1/systems/1');
+    expect(r.status).toBe(404);
+    expect(messageIds(r)).toEqual(['ResourceMissingAtURI']);
+  });
+
+  it('HEAD of the SSE URI answers and closes', async () => {
+    const r = await call(port, 'HEAD', '/redfish/v1/EventService/SSE');
+    expect(r.status).toBe(200);
+    expect(h.server.context.events.streamCount).toBe(0);
+  });
 });

@@ -56,7 +56,12 @@ export function eventServiceRoutes(router: Router, ctx: RedfishContext, authFor:
     {
       GET: {
         privilege: 'Login',
-        handle: (_req, res) => {
+        handle: (req, res) => {
+          // HEAD only asks whether the stream exists; it must not hold a connection open.
+          if (req.method === 'HEAD') {
+            res.status(200).type('text/event-stream').end();
+            return;
+          }
           if (!ctx.events.attach(res))
             throw new RedfishError(503, baseMessage('ServiceTemporarilyUnavailable', ['30']), { 'Retry-After': '30' });
         },
