@@ -53,15 +53,24 @@ async function tool(command: string, args: string[]): Promise<RunResult> {
 }
 
 /** ipmitool -I lanplus; default cipher suite (17) unless `suite` is given. */
-async function ipmitool(args: string[], opts: { suite?: number; user?: string; password?: string } = {}) {
+interface Login {
+  suite?: number;
+  user?: string;
+  password?: string;
+  /** Session privilege to ask for (-L); ipmitool asks for ADMINISTRATOR by default. */
+  level?: string;
+}
+
+async function ipmitool(args: string[], opts: Login = {}) {
   const argv = ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port)];
   argv.push('-U', opts.user ?? ADMIN.user, '-P', opts.password ?? ADMIN.password);
   if (opts.suite !== undefined) argv.push('-C', String(opts.suite));
+  if (opts.level !== undefined) argv.push('-L', opts.level);
   return tool('ipmitool', [...argv, ...args]);
 }
 
 /** ipmitool that must succeed; returns its output. */
-async function ok(args: string[], opts: { suite?: number; user?: string; password?: string } = {}): Promise<string> {
+async function ok(args: string[], opts: Login = {}): Promise<string> {
   const res = await ipmitool(args, opts);
   expect(res.code, `ipmitool ${args.join(' ')}\n${res.out}`).toBe(0);
   return res.out;
@@ -274,6 +283,30 @@ describe('ipmitool lanplus against the command table', () => {
     expect(denied.code).not.toBe(0);
     await ok(['user', 'disable', '3']);
     expect(store.checkPassword('maas', 'maas-pass-2024')).toBeUndefined();
+  });
+
+  it('an account created through Redfish appears in ipmitool user list and logs in over IPMI (the reverse)', async () => {
+    const created = await tool('curl', [
+      '-sk',
+      '--fail-with-body',
+      '-u',
+      `${ADMIN.user}:${ADMIN.password}`,
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      JSON.stringify({ UserName: 'tinker', Password: 'tinker-secret', RoleId: 'Operator' }),
+      `${redfishUrl()}/redfish/v1/AccountService/Accounts`,
+    ]);
+    expect(created.code, created.out).toBe(0);
+    const id = store.userByName('tinker')?.id;
+    expect(id).toBeDefined();
+    expect(await ok(['user', 'list', '1'])).toMatch(new RegExp(`^${id}\\s+tinker\\s+.*OPERATOR$`, 'm'));
+    const tinker = { user: 'tinker', password: 'tinker-secret' };
+    // An Operator cannot open an Administrator session (ipmitool's default); it asks for Operator.
+    expect((await ipmitool(['chassis', 'power', 'status'], tinker)).code).not.toBe(0);
+    expect(await ok(['chassis', 'power', 'status'], { ...tinker, level: 'OPERATOR' })).toMatch(/Chassis Power is/);
   });
 
   it('lan print reports the advertised address and the stable MAC; lan set changes the store', async () => {
