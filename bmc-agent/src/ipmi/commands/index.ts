@@ -2,7 +2,7 @@
 // lookup, privilege, request length, then the handler; whatever a handler throws becomes a completion code.
 import { Privilege } from '../../bmc/types.ts';
 import type { Machine, PowerState } from '../../machine/types.ts';
-import type { CommandContext, CommandDispatcher, CommandEntry, IpmiRequest, IpmiResponse } from '../types.ts';
+import type { CommandContext, CommandDispatcher, IpmiRequest, IpmiResponse } from '../types.ts';
 import { CompletionCode } from '../types.ts';
 import { appCommands } from './app.ts';
 import { fail } from './bytes.ts';
@@ -15,6 +15,9 @@ import { POWER_OFF_OFFSET, SENSOR_TYPE, SENSORS } from './sensors.ts';
 import { sessionCommands } from './sessions.ts';
 import { storageCommands } from './storage.ts';
 import type { CommandSpec } from './table.ts';
+
+export type { CommandSpec } from './table.ts';
+
 import { transportCommands } from './transport.ts';
 import { userCommands } from './users.ts';
 
@@ -22,8 +25,8 @@ export { CompletionError } from './errors.ts';
 export type { DispatchErrorListener, DispatcherOptions, SolPayloadHook } from './runtime.ts';
 
 export interface IpmiCommandDispatcher extends CommandDispatcher {
-  /** Every command, for docs and tests. */
-  readonly entries: readonly CommandEntry[];
+  /** Every command with its request length bounds, for docs and tests. */
+  readonly entries: readonly CommandSpec[];
   /** Logs the machine's power changes in the SEL (done on first dispatch otherwise). */
   attach(machine: Machine): void;
   /** Stops listening to attached machines. */
@@ -98,13 +101,7 @@ export function createCommandDispatcher(options: DispatcherOptions = {}): IpmiCo
   };
 
   return {
-    entries: [...table.values()].map(({ netFn, cmd, name, privilege, handler }) => ({
-      netFn,
-      cmd,
-      name,
-      privilege,
-      handler,
-    })),
+    entries: [...table.values()],
     dispatch,
     attach,
     close: () => {
