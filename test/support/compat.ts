@@ -57,7 +57,7 @@ export function requireGoDriver(name: GoDriver): string {
 /** Runs a driver and parses its JSON answer; never rejects on a non-zero exit (tests assert on `code`). */
 export function runDriver(path: string, args: readonly string[], timeoutMs = 90_000): Promise<DriverRun> {
   return new Promise((resolve, reject) => {
-    execFile(path, args, { timeout: timeoutMs, env: { ...process.env } }, (error, stdout, stderr) => {
+    execFile(path, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       const line = stdout.trim().split('\n').at(-1) ?? '';
       try {
