@@ -1,4 +1,5 @@
 // Shared set-up for the agent's integration tests: a temp STATE_DIR, a parsed config, a real store and machine.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,7 +93,13 @@ export function waitForPower(machine: Machine, state: PowerState, timeoutMs: num
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An exited process whose parent has not reaped it yet (e.g. re-parented to a PID 1 that never reaps) is a zombie.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
   } catch {
     return false;
   }
