@@ -12,12 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBmcStore, STATE_FILE_NAME } from '../../../bmc-agent/src/bmc/store.ts';
 import { parseConfig } from '../../../bmc-agent/src/config.ts';
 import { createCommandDispatcher } from '../../../bmc-agent/src/ipmi/commands/index.ts';
+import { type InbandServer, startInbandServer } from '../../../bmc-agent/src/ipmi/inband/server.ts';
 import { type IpmiLan, startIpmiLan } from '../../../bmc-agent/src/ipmi/lan.ts';
 import { silentLogger } from '../../../bmc-agent/src/log.ts';
 import { type AgentMachine, createMachine } from '../../../bmc-agent/src/machine/create.ts';
 import type { PowerState } from '../../../bmc-agent/src/machine/types.ts';
 import { redfishConfigFromAgent } from '../../../bmc-agent/src/redfish/from-agent-config.ts';
 import { type RedfishServer, startRedfishServer } from '../../../bmc-agent/src/redfish/server.ts';
+import { runInGuest } from '../../support/guest.ts';
 import { freePorts } from '../../support/ports.ts';
 import { requireCommand } from '../../support/require.ts';
 
@@ -32,6 +34,7 @@ let store: FileBmcStore;
 let machine: AgentMachine;
 let lan: IpmiLan;
 let redfish: RedfishServer;
+let inband: InbandServer;
 let dispatcher: ReturnType<typeof createCommandDispatcher>;
 let port: number;
 /** What handlers threw (MachineError refusals included), for failure messages. */
@@ -115,7 +118,7 @@ beforeAll(async () => {
   ])
     requireCommand(command, 'bash test/env/apt.sh');
   dir = await mkdtemp(join(tmpdir(), 'ipmi-commands-it-'));
-  const [redfishPort, vncPort, serialPort] = await freePorts(3);
+  const [redfishPort, vncPort, serialPort, inbandPort] = await freePorts(4);
   const config = parseConfig(
     {
       QEMU_MODE: 'managed',
@@ -165,6 +168,15 @@ beforeAll(async () => {
     dispatcher,
   });
   port = lan.address.port;
+  inband = await startInbandServer({
+    address: `127.0.0.1:${inbandPort}`,
+    dispatcher,
+    machine,
+    store,
+    cipherSuites: [3, 17],
+    log,
+    registry: new Registry(),
+  });
   redfish = await startRedfishServer({
     config: { ...redfishConfigFromAgent(config, UUID), host: '127.0.0.1' },
     log,
@@ -176,6 +188,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lan?.close();
+  await inband?.close();
   await redfish?.close();
   dispatcher?.close();
   if (machine && 'shutdown' in machine) await machine.shutdown(false, 5_000);
@@ -423,5 +436,42 @@ describe('freeipmi, as MAAS drives it', () => {
     expect(checkout.out).toMatch(new RegExp(`IP_Address\\s+${ADDRESS.replaceAll('.', '\\.')}`));
     const stat = await tool('ipmipower', [...freeipmiArgs('maas4', 'Xy7pQ2mN9kLw'), '--stat']);
     expect(stat.out).toMatch(/: (on|off)/);
+  });
+});
+
+describe('in-band: ipmitool in a guest through ipmi-bmc-extern + KCS, on the same table', () => {
+  it("runs MAAS's user set-up and reads back LAN, boot and inventory (system interface, no session)", async () => {
+    const script = [
+      'ipmitool mc info | grep "IPMI Version"',
+      'ipmitool user set name 5 maasib && echo name-ok',
+      'ipmitool user set password 5 inband-pass-1 20 >/dev/null && echo password-ok',
+      'ipmitool channel setaccess 1 5 callin=on ipmi=on link=on privilege=4 >/dev/null && echo access-ok',
+      'ipmitool user enable 5 && echo enable-ok',
+      'ipmitool lan print 1 | grep -E "^(IP Address|MAC Address) "',
+      'ipmitool chassis bootdev pxe options=persistent >/dev/null && echo bootdev-ok',
+      'ipmitool fru print | grep "Product Name"',
+      'ipmitool user list | grep maasib',
+    ].join('\n');
+    const result = await runInGuest(script, {
+      args: [
+        '-chardev',
+        `socket,id=ipmi0,host=127.0.0.1,port=${inband.port},reconnect=1`,
+        '-device',
+        'ipmi-bmc-extern,id=bmc0,chardev=ipmi0',
+        '-device',
+        'isa-ipmi-kcs,bmc=bmc0',
+      ],
+      timeoutMs: 240_000,
+    });
+    const out = result.output;
+    expect(out).toMatch(/IPMI Version\s+: 2\.0/);
+    for (const step of ['name-ok', 'password-ok', 'access-ok', 'enable-ok', 'bootdev-ok']) expect(out).toContain(step);
+    expect(out).toMatch(new RegExp(`IP Address\\s+: ${ADDRESS.replaceAll('.', '\\.')}`));
+    expect(out).toMatch(new RegExp(`MAC Address\\s+: ${MAC}`));
+    expect(out).toMatch(/Product Name\s+: QEMU Virtual Machine/);
+    expect(out).toMatch(/^5\s+maasib\s+true\s+true\s+true\s+ADMINISTRATOR$/m);
+    expect(machine.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Continuous' });
+    // What was set in-band works over the LAN at once.
+    expect(await ok(['mc', 'info'], { user: 'maasib', password: 'inband-pass-1' })).toMatch(/IPMI Version\s+: 2\.0/);
   });
 });
