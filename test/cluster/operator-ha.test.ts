@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BED_APISERVER_ARGS,
   envOf,
   getJson,
   kwokNode,
@@ -41,7 +42,7 @@ describe('operator availability', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-operator-ha-'));
-    cluster = await startCluster({ kwok: true });
+    cluster = await startCluster({ kwok: true, apiserverArgs: BED_APISERVER_ARGS });
     await cluster.kubectl(['apply', '-f', 'crds/virtualbmc.yaml']);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
     await cluster.kubectl(['apply', '-f', '-'], kwokNode);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USER_AGENT } from '../../operator/src/kube/client.ts';
 import {
   auditArgs,
+  BED_APISERVER_ARGS,
   kwokNode,
   metricValue,
   type OperatorProcess,
@@ -37,7 +38,7 @@ describe('operator at scale', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-operator-scale-'));
-    cluster = await startCluster({ kwok: true, apiserverArgs: auditArgs(dir) });
+    cluster = await startCluster({ kwok: true, apiserverArgs: [...BED_APISERVER_ARGS, ...auditArgs(dir)] });
     await cluster.kubectl(['apply', '-f', 'crds/virtualbmc.yaml']);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
     await cluster.kubectl(['apply', '-f', '-'], kwokNode);

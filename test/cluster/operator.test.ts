@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BED_APISERVER_ARGS,
   envOf,
   getJson,
   kwokNode,
@@ -51,7 +52,7 @@ describe('operator on a real apiserver', () => {
   beforeAll(async () => {
     agentPort = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-operator-'));
-    cluster = await startCluster({ kwok: true });
+    cluster = await startCluster({ kwok: true, apiserverArgs: BED_APISERVER_ARGS });
     await cluster.kubectl(['apply', '-f', 'crds/virtualbmc.yaml']);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
     await cluster.kubectl(['apply', '-f', '-'], kwokNode);

@@ -63,11 +63,7 @@ export class Reconciler {
     }
     if (vbmc.metadata.deletionTimestamp) return this.#finalize(key, vbmc);
     if (!(vbmc.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await this.#d.client.apply({
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name, namespace, finalizers: [FINALIZER] },
-      });
+      await this.#setFinalizers(vbmc, [...(vbmc.metadata.finalizers ?? []), FINALIZER]);
     }
     let service: Service | undefined;
     let pod: Pod | undefined;
@@ -116,22 +112,32 @@ export class Reconciler {
     ];
     for (const child of others)
       if (child && !child.metadata.deletionTimestamp) await this.#d.client.delete(child, { uid: child.metadata.uid });
-    const finalizers = (vbmc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
     try {
-      // A JSON patch with a test: never drops someone else's finalizer added meanwhile.
-      await this.#d.client.request('PATCH', `/apis/${API_VERSION}/namespaces/${namespace}/virtualbmcs/${name}`, {
-        contentType: 'application/json-patch+json',
-        body: [
-          { op: 'test', path: '/metadata/resourceVersion', value: vbmc.metadata.resourceVersion },
-          { op: 'replace', path: '/metadata/finalizers', value: finalizers },
-        ],
-      });
-      this.#d.client.onWrite?.('patch', KIND);
+      await this.#setFinalizers(
+        vbmc,
+        (vbmc.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+      );
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     this.#written.delete(key);
     return undefined;
+  }
+
+  /**
+   * Finalizers are a merge patch guarded by resourceVersion (a conflict retries with fresh data), so another
+   * controller's finalizer added meanwhile is never dropped. Not an apply: an apply of a custom resource must
+   * carry its required fields (spec), which are the user's, not ours.
+   */
+  async #setFinalizers(vbmc: VirtualBMC, finalizers: string[]): Promise<void> {
+    await this.#d.client.mergePatch(
+      {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: vbmc.metadata.name, namespace: vbmc.metadata.namespace },
+      },
+      { metadata: { finalizers, resourceVersion: vbmc.metadata.resourceVersion } },
+    );
   }
 
   async #ensureSecret(vbmc: VirtualBMC): Promise<void> {

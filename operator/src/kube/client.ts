@@ -142,6 +142,17 @@ export class KubeClient {
     return this.request<T>('PATCH', path, { body: obj, contentType: 'application/apply-patch+yaml', query });
   }
 
+  /** JSON merge patch (RFC 7386) of an object or its subresource. */
+  mergePatch<T extends KubeObject>(obj: KubeObject, patch: unknown, opts: { subresource?: 'status' } = {}): Promise<T> {
+    this.#wrote('patch', opts.subresource ? `${obj.kind}/status` : obj.kind);
+    const path = objectPath(obj) + (opts.subresource ? `/${opts.subresource}` : '');
+    return this.request<T>('PATCH', path, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: FIELD_MANAGER },
+    });
+  }
+
   create<T extends KubeObject>(obj: T): Promise<T> {
     this.#wrote('create', obj.kind);
     const ns = obj.metadata.namespace ?? '';
