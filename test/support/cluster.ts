@@ -107,6 +107,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // The endpoint reconciler refuses a loopback advertise address; nothing in-cluster needs to reach the apiserver.
+      '--endpoint-reconciler-type=none',
       `--secure-port=${apiserverPort}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.servingCert}`,
