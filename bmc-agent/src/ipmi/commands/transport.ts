@@ -125,11 +125,15 @@ async function setLan(rt: Runtime, ctx: CommandContext, param: number, data: Uin
       return persist((lan) => {
         lan.authTypeEnables = Array.from(data, (b) => b & AUTH_TYPE_SUPPORT);
       });
-    case 3:
+    case 3: {
+      // The address is where the agent is reachable (BMC_ADDRESS, e.g. the Service IP), not something IPMI can move:
+      // rewriting the same value succeeds (a checked-out config committed back), another one is refused.
       exactly(data, 4);
-      return persist((lan) => {
-        lan.ipAddress = ipv4String(data);
-      });
+      const current = ctx.store.state().lan.ipAddress;
+      if (ipv4String(data) !== current)
+        throw new CompletionError(READ_ONLY, `the advertised address ${current} is set by configuration`);
+      return;
+    }
     case 4: {
       exactly(data, 1);
       const source = (data[0] ?? 0) & 0x0f;

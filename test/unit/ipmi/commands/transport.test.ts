@@ -49,15 +49,21 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
     expect(await get(24)).toEqual([0x11, 0, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44]);
   });
 
-  it('sets of IP, netmask, gateway, source and VLAN are validated and persisted (ipmitool lan set)', async () => {
-    expect((await set(3, [192, 168, 1, 50])).cc).toBe(0);
+  it('parameter 3 cannot move the advertised address: the same value is accepted, another answers 82h', async () => {
+    expect((await set(3, [10, 20, 30, 40])).cc).toBe(0);
+    expect((await set(3, [192, 168, 1, 50])).cc).toBe(0x82);
+    expect((await set(3, [1, 2, 3])).cc).toBe(CompletionCode.RequestDataLengthInvalid);
+    expect(b.store.state().lan.ipAddress).toBe('10.20.30.40');
+    expect(await get(3)).toEqual([0x11, 10, 20, 30, 40]);
+  });
+
+  it('sets of netmask, gateway, source and VLAN are validated and persisted (ipmitool lan set)', async () => {
     expect((await set(6, [255, 255, 0, 0])).cc).toBe(0);
     expect((await set(12, [192, 168, 1, 1])).cc).toBe(0);
     expect((await set(4, [0x02])).cc).toBe(0);
     expect((await set(20, [0x64, 0x80])).cc).toBe(0);
     const lan = b.store.state().lan;
     expect(lan).toMatchObject({
-      ipAddress: '192.168.1.50',
       netmask: '255.255.0.0',
       gateway: '192.168.1.1',
       ipSource: 'dhcp',
@@ -69,8 +75,7 @@ describe('Transport netFn: LAN Configuration Parameters (table 23-4)', () => {
     expect(await get(20)).toEqual([0x11, 0x64, 0x00]);
     expect((await set(20, [0xff, 0x8f])).cc).toBe(CompletionCode.InvalidDataField); // 4095
     expect((await set(4, [0x03])).cc).toBe(CompletionCode.InvalidDataField);
-    expect((await set(3, [1, 2, 3])).cc).toBe(CompletionCode.RequestDataLengthInvalid);
-    expect(b.store.state().lan.ipAddress).toBe('192.168.1.50');
+    expect(b.store.state().lan.ipSource).toBe('dhcp');
   });
 
   it('cipher suite privileges (ipmitool lan set 1 cipher_privs XoaXXXXXXXXXXXX) round-trip; X marks an entry unusable', async () => {
