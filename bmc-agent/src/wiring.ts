@@ -10,6 +10,8 @@ import { initialRestorePolicy, shouldPowerOnAtStart } from './bmc/restore-policy
 import { FileBmcStore, STATE_FILE_NAME } from './bmc/store.ts';
 import { type AgentConfig, type Env, parseConfig } from './config.ts';
 import { createConsoleService } from './console/novnc.ts';
+import { SolManager } from './console/sol/manager.ts';
+import { SerialLink } from './console/sol/serial-link.ts';
 import { createCommandDispatcher } from './ipmi/commands/index.ts';
 import { startInbandServer } from './ipmi/inband/server.ts';
 import { startIpmiLan } from './ipmi/lan.ts';
@@ -21,6 +23,9 @@ import { derivedMac, resolveVmUuid } from './qemu/identity.ts';
 import { authenticate } from './redfish/auth.ts';
 import { redfishConfigFromAgent } from './redfish/from-agent-config.ts';
 import { startRedfishServer } from './redfish/server.ts';
+
+/** RMCP+ payload type of Serial over LAN. */
+const SOL_PAYLOAD = 0x01;
 
 export interface Agent {
   config: AgentConfig;
@@ -115,7 +120,18 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
     });
     stops.push(async () => consoleService.closeAll());
 
-    const dispatcher = createCommandDispatcher({ ipmi15: config.ipmi.allowV15, lanPort: config.ipmi.port });
+    // Serial over LAN: the VM's serial port (SERIAL_ADDR) bridged to RMCP+ payload type 1 of the owning session.
+    const serial = new SerialLink({ host: config.serialAddr.host, port: config.serialAddr.port });
+    stops.push(async () => serial.close());
+    let lanPort = config.ipmi.port;
+    const sol = new SolManager({
+      serial,
+      store,
+      lanPort: () => lanPort,
+      log: log.child({ component: 'sol' }),
+      registry,
+    });
+    const dispatcher = createCommandDispatcher({ ipmi15: config.ipmi.allowV15, lanPort: config.ipmi.port, sol });
     const lan = await startIpmiLan({
       config: {
         port: config.ipmi.port,
@@ -131,6 +147,12 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
       dispatcher,
     });
     stops.push(() => lan.close());
+    lanPort = lan.address.port;
+    sol.attachTransport({
+      send: (session, payload, security) => lan.sendPayload(session, SOL_PAYLOAD, payload, security),
+    });
+    lan.onPayload(SOL_PAYLOAD, (session, payload) => sol.handleInbound(session, payload));
+    lan.onSessionClosed((id) => sol.sessionClosed(id));
 
     if (config.vmIpmiAddr) {
       const inband = await startInbandServer({
