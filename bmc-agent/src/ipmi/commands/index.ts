@@ -15,14 +15,12 @@ import { POWER_OFF_OFFSET, SENSOR_TYPE, SENSORS } from './sensors.ts';
 import { sessionCommands } from './sessions.ts';
 import { storageCommands } from './storage.ts';
 import type { CommandSpec } from './table.ts';
-
-export type { CommandSpec } from './table.ts';
-
 import { transportCommands } from './transport.ts';
 import { userCommands } from './users.ts';
 
 export { CompletionError } from './errors.ts';
 export type { DispatchErrorListener, DispatcherOptions, SolPayloadHook } from './runtime.ts';
+export type { CommandSpec } from './table.ts';
 
 export interface IpmiCommandDispatcher extends CommandDispatcher {
   /** Every command with its request length bounds, for docs and tests. */
