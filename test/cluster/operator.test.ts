@@ -284,6 +284,7 @@ describe('operator on a real apiserver', () => {
         VM_DISK: '',
         VM_BOOT: 'n',
         ENABLE_KVM: 'false',
+        GRACEFUL_SHUTDOWN_TIMEOUT: '5',
         LOG_LEVEL: 'debug',
       },
       stdio: ['ignore', logFd, logFd],
