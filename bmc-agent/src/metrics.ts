@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client): one Registry per agent, default process metrics, and the machine's counters.
 // Front ends add their own (requests by route, sessions) to the same registry.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Machine, PowerState, ResetType } from './machine/types.ts';
+import type { Machine, PowerState } from './machine/types.ts';
 
 export function createRegistry(): Registry {
   const registry = new Registry();
@@ -13,7 +13,7 @@ export interface MachineMetrics {
   powerActions: Counter<'type' | 'result'>;
 }
 
-/** Counts power actions and exposes the power state; call once per machine. */
+/** The power action counter (fed by the machine's onPowerAction) and a power state gauge; call once per machine. */
 export function instrumentMachine(registry: Registry, machine: Machine): MachineMetrics {
   const powerActions = new Counter({
     name: 'bmc_power_actions_total',
@@ -33,18 +33,4 @@ export function instrumentMachine(registry: Registry, machine: Machine): Machine
     },
   });
   return { powerActions };
-}
-
-/** Wraps machine.reset so every call is counted, whichever front end made it. */
-export function countPowerActions(machine: Machine, metrics: MachineMetrics): void {
-  const original = machine.reset.bind(machine);
-  machine.reset = async (type: ResetType) => {
-    try {
-      await original(type);
-      metrics.powerActions.inc({ type, result: 'ok' });
-    } catch (err) {
-      metrics.powerActions.inc({ type, result: 'error' });
-      throw err;
-    }
-  };
 }

@@ -41,7 +41,6 @@ export interface LaunchInputs {
   override: BootOverride;
   /** Whether the disk file exists (created or provided). */
   hasDisk: boolean;
-  /** Is USB media going to be plugged at this start (affects nothing in argv: it is hot-plugged after start). */
 }
 
 /** BiosSetup: hold the firmware in its boot menu long enough for someone on the console to act. */

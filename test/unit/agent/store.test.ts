@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BmcSeed } from '../../../bmc-agent/src/bmc/defaults.ts';
-import { shouldPowerOnAtStart } from '../../../bmc-agent/src/bmc/restore-policy.ts';
+import { initialRestorePolicy, shouldPowerOnAtStart } from '../../../bmc-agent/src/bmc/restore-policy.ts';
 import { CorruptStateError, FileBmcStore, STATE_FILE_NAME } from '../../../bmc-agent/src/bmc/store.ts';
 import { Privilege } from '../../../bmc-agent/src/bmc/types.ts';
 
@@ -59,6 +59,17 @@ describe('FileBmcStore', () => {
     expect(reopened.checkPassword('admin', 'new')?.id).toBe(2);
     expect(reopened.state().lan.ipAddress).toBe('10.0.0.9');
     expect(reopened.state().powerRestorePolicy).toBe('always-on');
+  });
+
+  it('gives IPMI_USER to user 2 at start even when another user had taken that name (the other is disabled)', async () => {
+    const store = await FileBmcStore.open({ path, seed });
+    await store.update((d) => {
+      d.users.push({ id: 5, name: 'root', password: 'other', enabled: true, channels: {} });
+    });
+    const reopened = await FileBmcStore.open({ path, seed: { ...seed, adminUser: 'root', adminPassword: 'mine' } });
+    expect(reopened.checkPassword('root', 'mine')?.id).toBe(2);
+    expect(reopened.checkPassword('root', 'other')).toBeUndefined();
+    expect(reopened.userById(5)?.enabled).toBe(false);
   });
 
   it('checks passwords exactly: prefix, longer, empty, disabled and unknown users fail', async () => {
@@ -153,6 +164,20 @@ describe('FileBmcStore', () => {
 });
 
 describe('power restore policy', () => {
+  it('POWER_ON_AT_START seeds a fresh state only', async () => {
+    expect(initialRestorePolicy(true)).toBe('always-on');
+    expect(initialRestorePolicy(false)).toBe('previous');
+    const store = await FileBmcStore.open({ path, seed: { ...seed, powerRestorePolicy: initialRestorePolicy(true) } });
+    await store.update((d) => {
+      d.powerRestorePolicy = 'always-off'; // e.g. ipmitool chassis policy always-off
+    });
+    const reopened = await FileBmcStore.open({
+      path,
+      seed: { ...seed, powerRestorePolicy: initialRestorePolicy(true) },
+    });
+    expect(reopened.state().powerRestorePolicy).toBe('always-off');
+  });
+
   it('decides power-on at start', () => {
     expect(shouldPowerOnAtStart('always-on', 'Off')).toBe(true);
     expect(shouldPowerOnAtStart('always-off', 'On')).toBe(false);
