@@ -1,16 +1,12 @@
-// An agent for the Redfish integration suite: the real config parser, FileBmcStore, QEMU machine (TCG) and
-// Redfish server, wired the way the composition root does, with the guest fixture as the VM's kernel.
+// An agent for the Redfish integration suite: the real composition root (bmc-agent/src/wiring.ts) with the
+// real config parser, FileBmcStore, QEMU machine (TCG), Redfish, IPMI LAN and console; the VM boots the guest
+// fixture, whose script decides what the guest does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Registry } from 'prom-client';
-import { FileBmcStore, STATE_FILE_NAME } from '../../../bmc-agent/src/bmc/store.ts';
-import { parseConfig } from '../../../bmc-agent/src/config.ts';
-import { type AgentMachine, createMachine } from '../../../bmc-agent/src/machine/create.ts';
-import { resolveVmUuid } from '../../../bmc-agent/src/qemu/identity.ts';
-import { redfishConfigFromAgent } from '../../../bmc-agent/src/redfish/from-agent-config.ts';
-import { type RedfishServer, startRedfishServer } from '../../../bmc-agent/src/redfish/server.ts';
+import type { AgentMachine } from '../../../bmc-agent/src/machine/create.ts';
+import { startAgent as startAgentProcess } from '../../../bmc-agent/src/wiring.ts';
 import { guestFixture } from '../../support/guest.ts';
 import { freePorts } from '../../support/ports.ts';
 import { requireCommand } from '../../support/require.ts';
@@ -22,7 +18,6 @@ export interface TestAgent {
   port: number;
   stateDir: string;
   machine: AgentMachine;
-  redfish: RedfishServer;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -51,10 +46,10 @@ export async function startAgent(guestScript: string, extraEnv: Record<string, s
     VM_MEMORY: '256',
     VM_CPUS: '1',
     VM_DISK: '',
+    GRACEFUL_SHUTDOWN_TIMEOUT: '3',
     QEMU_EXTRA_ARGS: `-kernel ${fixture.kernel} -initrd ${fixture.initrd} -append '${append.join(' ')}'`,
     ...extraEnv,
   };
-  const config = parseConfig(env, { primaryIPv4: () => '127.0.0.1' });
   const lines: string[] = [];
   const log = pino(
     { level: 'debug' },
@@ -64,42 +59,22 @@ export async function startAgent(guestScript: string, extraEnv: Record<string, s
       },
     },
   );
-  const uuid = await resolveVmUuid(stateDir, config.vmUuid);
-  const store = await FileBmcStore.open({
-    path: join(stateDir, STATE_FILE_NAME),
-    seed: {
-      adminUser: config.ipmi.user,
-      adminPassword: config.ipmi.password,
-      address: config.bmcAddress,
-      macAddress: config.bmcMac ?? '02:00:00:00:00:01',
-      powerRestorePolicy: 'always-off',
-    },
-  });
-  const machine = await createMachine({ config, store, log, uuid });
-  let redfish: RedfishServer;
+  let agent: Awaited<ReturnType<typeof startAgentProcess>>;
   try {
-    redfish = await startRedfishServer({
-      config: { ...redfishConfigFromAgent(config, uuid), host: '127.0.0.1' },
-      log,
-      registry: new Registry(),
-      machine,
-      store,
-    });
+    agent = await startAgentProcess(env, { log });
   } catch (err) {
-    if ('shutdown' in machine) await machine.shutdown(false, 5_000);
+    rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
   return {
-    url: `https://127.0.0.1:${redfish.port}`,
-    hostPort: `127.0.0.1:${redfish.port}`,
-    port: redfish.port,
+    url: `https://127.0.0.1:${agent.redfishPort}`,
+    hostPort: `127.0.0.1:${agent.redfishPort}`,
+    port: agent.redfishPort,
     stateDir,
-    machine,
-    redfish,
+    machine: agent.machine,
     logs: () => lines.join(''),
     stop: async () => {
-      await redfish.close();
-      if ('shutdown' in machine) await machine.shutdown(false, 5_000);
+      await agent.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
