@@ -21,6 +21,7 @@ import { redfishConfigFromAgent } from '../../../bmc-agent/src/redfish/from-agen
 import { type RedfishServer, startRedfishServer } from '../../../bmc-agent/src/redfish/server.ts';
 import { runInGuest } from '../../support/guest.ts';
 import { freePorts } from '../../support/ports.ts';
+import { requirePythonPeers } from '../../support/python.ts';
 import { requireCommand } from '../../support/require.ts';
 
 const run = promisify(execFile);
@@ -436,6 +437,37 @@ describe('freeipmi, as MAAS drives it', () => {
     expect(checkout.out).toMatch(new RegExp(`IP_Address\\s+${ADDRESS.replaceAll('.', '\\.')}`));
     const stat = await tool('ipmipower', [...freeipmiArgs('maas4', 'Xy7pQ2mN9kLw'), '--stat']);
     expect(stat.out).toMatch(/: (on|off)/);
+  });
+});
+
+describe('pyghmi', () => {
+  it('powers the VM and sets the boot device (what Ironic-style Python tooling does)', async () => {
+    const { python } = requirePythonPeers();
+    const script = [
+      'import json, sys',
+      'from pyghmi.ipmi import command',
+      `c = command.Command(bmc='127.0.0.1', port=${port}, userid='${ADMIN.user}', password='${ADMIN.password}')`,
+      "c.set_power('on', wait=False)",
+      "c.set_bootdev('network', persist=True, uefiboot=True)",
+      "print(json.dumps({'bootdev': c.get_bootdev(), 'inventory': c.get_inventory_of_component('System')}))",
+    ].join('\n');
+    const res = await tool(python, ['-c', script]);
+    expect(res.code, res.out).toBe(0);
+    await powerBecomes('On');
+    expect(machine.bootOverride()).toEqual({ target: 'Pxe', enabled: 'Continuous', mode: 'UEFI' });
+    const printed = JSON.parse(res.out.trim().split('\n').at(-1) ?? '{}') as {
+      bootdev: Record<string, unknown>;
+      inventory: Record<string, unknown>;
+    };
+    expect(printed.bootdev).toEqual({ bootdev: 'network', persistent: true, uefimode: true });
+    expect(printed.inventory['Product name']).toBe('QEMU Virtual Machine');
+    expect(String(printed.inventory['UUID']).toLowerCase()).toBe(UUID);
+    const off = await tool(python, [
+      '-c',
+      `from pyghmi.ipmi import command\nc = command.Command(bmc='127.0.0.1', port=${port}, userid='${ADMIN.user}', password='${ADMIN.password}')\nprint(c.set_power('off', wait=False))`,
+    ]);
+    expect(off.code, off.out).toBe(0);
+    await powerBecomes('Off');
   });
 });
 
