@@ -157,6 +157,21 @@ describe('App netFn: session and payload commands', () => {
     expect(okData(await b.inband(NETFN.App, 0x3d, [0x00]))).toEqual([0, 0, 0]);
   });
 
+  it('Get Session Info finds a session by ID (FFh) and by index; Close Session by handle when the ID is 0', async () => {
+    const first = b.session(Privilege.User);
+    const second = b.session(Privilege.Operator);
+    const id = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+    const byId = okData(await b.lan(NETFN.App, 0x3d, [0xff, ...id(second.id)], first));
+    expect(byId.slice(0, 5)).toEqual([2, 8, 2, 2, Privilege.Operator]);
+    expect(okData(await b.lan(NETFN.App, 0x3d, [0x02], first))).toEqual(byId);
+    expect((await b.lan(NETFN.App, 0x3d, [0xff, ...id(0x12345678)], first)).cc).toBe(CompletionCode.InvalidDataField);
+    expect((await b.lan(NETFN.App, 0x3d, [0xff, 1, 2], first)).cc).toBe(CompletionCode.RequestDataLengthInvalid);
+    // handle 2 (the second session), closed by an Administrator session
+    expect((await b.lan(NETFN.App, 0x3c, [0, 0, 0, 0, 2], b.session())).cc).toBe(0);
+    expect(second.closed).toBe(true);
+    expect((await b.lan(NETFN.App, 0x3c, [0, 0, 0, 0, 9], b.session())).cc).toBe(0x88);
+  });
+
   it('Activate Payload for SOL answers 81h (payload type disabled) when no SOL service is plugged in (table 24-2)', async () => {
     expect((await b.lan(NETFN.App, 0x48, [0x01, 0x01, 0xc0, 0, 0, 0])).cc).toBe(0x81);
     expect((await b.lan(NETFN.App, 0x49, [0x01, 0x01, 0, 0, 0, 0])).cc).toBe(0x81);
