@@ -22,8 +22,12 @@ function parseBasic(header: string): { name: string; password: string } | undefi
   return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export function authenticate(req: Request, store: BmcStore, sessions: SessionTable): Principal | undefined {
-  const token = req.get('X-Auth-Token');
+/** Reads one request header by (case-insensitive) name. */
+export type HeaderGetter = (name: string) => string | undefined;
+
+/** Credentials from raw headers: usable for WebSocket upgrades and other non-express requests. */
+export function authenticateHeaders(get: HeaderGetter, store: BmcStore, sessions: SessionTable): Principal | undefined {
+  const token = get('X-Auth-Token');
   if (token !== undefined) {
     const session = sessions.use(token);
     if (!session) return undefined;
@@ -36,7 +40,7 @@ export function authenticate(req: Request, store: BmcStore, sessions: SessionTab
     }
     return { userId: user.id, userName: user.name, role, sessionId: session.id };
   }
-  const authz = req.get('Authorization');
+  const authz = get('Authorization');
   if (authz === undefined) return undefined;
   const creds = parseBasic(authz);
   if (!creds || creds.name === '') return undefined;
@@ -44,6 +48,10 @@ export function authenticate(req: Request, store: BmcStore, sessions: SessionTab
   const role = user ? roleOf(user) : undefined;
   if (!user || !role) return undefined;
   return { userId: user.id, userName: user.name, role };
+}
+
+export function authenticate(req: Request, store: BmcStore, sessions: SessionTable): Principal | undefined {
+  return authenticateHeaders((name) => req.get(name), store, sessions);
 }
 
 export function principalOf(res: Response): Principal {

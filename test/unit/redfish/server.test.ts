@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
+import { authenticateHeaders } from '../../../bmc-agent/src/redfish/auth.ts';
 import { CERT_FILE, KEY_FILE } from '../../../bmc-agent/src/redfish/tls.ts';
 import { call, startHarness } from './support.ts';
 
@@ -83,6 +84,13 @@ describe('Redfish server', () => {
       expect((await call(h.server.port, 'GET', '/novnc-test', { auth: false })).status).toBe(401);
       const ok = await call(h.server.port, 'GET', '/novnc-test');
       expect(ok.text).toBe('console');
+      // Raw-header form, for WebSocket upgrades.
+      const basic = `Basic ${Buffer.from('operator:oppass').toString('base64')}`;
+      const headers: Record<string, string> = { authorization: basic };
+      const who = authenticateHeaders((n) => headers[n.toLowerCase()], h.store, h.server.context.sessions);
+      expect(who).toMatchObject({ userName: 'operator', role: 'Operator' });
+      headers.authorization = `Basic ${Buffer.from('operator:nope').toString('base64')}`;
+      expect(authenticateHeaders((n) => headers[n.toLowerCase()], h.store, h.server.context.sessions)).toBeUndefined();
     } finally {
       await h.close();
     }
