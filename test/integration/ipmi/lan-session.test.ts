@@ -155,6 +155,90 @@ describe('real clients log in', () => {
   });
 });
 
+describe('IPMI 1.5 (MD5) sessions', () => {
+  it('are refused by default: ipmitool -I lan gets nowhere', async () => {
+    const argv = [
+      '-I',
+      'lan',
+      '-A',
+      'MD5',
+      '-H',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      USER,
+      '-P',
+      PASSWORD,
+      '-R',
+      '1',
+      '-N',
+      '1',
+      'mc',
+      'info',
+    ];
+    await expect(run('ipmitool', argv, { timeout: 60_000 })).rejects.toThrow();
+  });
+
+  it('work when allowed: ipmitool -I lan, ipmipower -D LAN and bmc-info -D LAN', async () => {
+    const v15 = await startIpmiLan({
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        cipherSuites: [3, 17],
+        allowV15: true,
+        maxSessions: 4,
+        sessionTimeoutSec: 30,
+      },
+      log: silentLogger(),
+      registry: new Registry(),
+      machine: rig.machine,
+      store: rig.store,
+    });
+    try {
+      const p = String(v15.address.port);
+      const tool = await run(
+        'ipmitool',
+        [
+          '-I',
+          'lan',
+          '-A',
+          'MD5',
+          '-H',
+          '127.0.0.1',
+          '-p',
+          p,
+          '-U',
+          USER,
+          '-P',
+          PASSWORD,
+          'chassis',
+          'power',
+          'status',
+        ],
+        {
+          timeout: 60_000,
+        },
+      );
+      expect(tool.stdout.trim()).toBe('Chassis Power is off');
+      const power = await run(
+        'ipmipower',
+        ['-h', `127.0.0.1:${p}`, '-u', USER, '-p', PASSWORD, '-D', 'LAN', '--stat'],
+        { timeout: 60_000 },
+      );
+      expect(power.stdout.trim()).toBe('127.0.0.1: off');
+      const info = await run(
+        'bmc-info',
+        ['-h', `127.0.0.1:${p}`, '-u', USER, '-p', PASSWORD, '-D', 'LAN', '-a', 'MD5'],
+        { timeout: 60_000 },
+      );
+      expect(info.stdout).toMatch(/Device ID\s+: 32/);
+    } finally {
+      await v15.close();
+    }
+  });
+});
+
 describe('refusals are counted and change nothing', () => {
   it('unknown user: RAKP 2 "unauthorized name"', async () => {
     const before = await rejected('unknown-user');

@@ -90,7 +90,7 @@ export function openSession(ctx: EstablishContext, payload: Uint8Array): Establi
 export function rakp1(ctx: EstablishContext, payload: Uint8Array): EstablishResult {
   const req = decodeRakp1(payload);
   const handshake = ctx.table.handshake(req.bmcSessionId);
-  if (!handshake || handshake.remoteAddress !== ctx.remoteAddress) {
+  if (!handshake || handshake.v15 || handshake.remoteAddress !== ctx.remoteAddress) {
     // No console session ID is known for an unknown handshake; answer with 0 so the console learns why.
     return refuse(
       encodeRakp2({

@@ -18,11 +18,13 @@ import {
 } from '../codec/session20.ts';
 import { decryptAesCbc128, encryptAesCbc128 } from '../crypto/confidentiality.ts';
 import { integrityCode, integrityCodeLength, verifyIntegrity } from '../crypto/integrity.ts';
+import { md5AuthCode, v15Key, verifyMd5AuthCode } from '../crypto/md5.ts';
 import { ConfidentialityAlgorithm, IntegrityAlgorithm } from '../crypto/suites.ts';
 import { Channel, type CommandContext, type CommandDispatcher, CompletionCode, type IpmiResponse } from '../types.ts';
 import { type EstablishContext, openSession, rakp1, rakp3 } from './establish.ts';
 import type { Session } from './session.ts';
 import type { SessionTable } from './table.ts';
+import { activateSession, getSessionChallenge, type V15Context } from './v15.ts';
 
 export interface Remote {
   address: string;
@@ -68,7 +70,8 @@ function allowedWithoutSession(req: LanRequest, v15: boolean, allowV15: boolean)
   if (req.netFn !== APP_NETFN) return false;
   if (req.cmd === Cmd.GetChannelAuthCapabilities) return true;
   if (req.cmd === Cmd.GetChannelCipherSuites) return !v15;
-  if (req.cmd === Cmd.GetSessionChallenge || req.cmd === Cmd.ActivateSession) return v15 && allowV15;
+  // Activate Session arrives under the temporary session ID from the challenge, so never sessionless.
+  if (req.cmd === Cmd.GetSessionChallenge) return v15 && allowV15;
   return false;
 }
 
@@ -106,7 +109,7 @@ export class PacketHandler {
     if (rmcp.body.length === 0) return { rejected: 'malformed-truncated' };
     const authType = (rmcp.body[0] ?? 0) & 0x0f;
     if (authType === AuthType.RmcpPlus) return this.v20(rmcp.body, remote);
-    return this.v15(rmcp.body);
+    return this.v15(rmcp.body, remote);
   }
 
   private asf(body: Uint8Array): PacketOutcome {
@@ -115,20 +118,83 @@ export class PacketHandler {
     return { reply: encodeRmcp(RmcpClass.Asf, encodePresencePong(msg.tag)) };
   }
 
-  /** IPMI 1.5 framing: only sessionless discovery, since v1.5 sessions (MD5/none) are not offered. */
-  private async v15(body: Uint8Array): Promise<PacketOutcome> {
+  /** IPMI 1.5 framing: sessionless discovery always; MD5 sessions only when IPMI 1.5 is allowed. */
+  private async v15(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
     const p = decodeSession15(body);
-    if (p.sessionId !== 0 || p.authType !== AuthType.None) return { rejected: 'v15-session' };
-    const req = decodeLanRequest(p.message);
-    if (!allowedWithoutSession(req, true, this.deps.allowV15)) return { rejected: 'no-session' };
-    const res = await this.dispatch(req, undefined);
-    const message = responseFor(req, res.cc, res.data);
-    return {
-      reply: encodeRmcp(
+    if (p.sessionId === 0) {
+      if (p.authType !== AuthType.None) return { rejected: 'no-session' };
+      const req = decodeLanRequest(p.message);
+      if (!allowedWithoutSession(req, true, this.deps.allowV15)) return { rejected: 'no-session' };
+      let res: IpmiResponse;
+      let rejected: string | undefined;
+      if (req.cmd === Cmd.GetSessionChallenge) {
+        const out = getSessionChallenge(this.v15Context(remote), req.data);
+        res = out.response ?? { cc: CompletionCode.Unspecified, data: new Uint8Array(0) };
+        rejected = out.rejected;
+      } else {
+        res = await this.dispatch(req, undefined);
+      }
+      const message = responseFor(req, res.cc, res.data);
+      const reply = encodeRmcp(
         RmcpClass.Ipmi,
         encodeSession15({ authType: AuthType.None, sequence: 0, sessionId: 0, message }),
+      );
+      return rejected ? { reply, rejected } : { reply };
+    }
+    if (!this.deps.allowV15) return { rejected: 'v15-session' };
+    if (p.authType !== AuthType.Md5) return { rejected: 'security-mismatch' };
+    const req = decodeLanRequest(p.message);
+    if (req.netFn === APP_NETFN && req.cmd === Cmd.ActivateSession) {
+      const out = activateSession(this.v15Context(remote), p, req.data);
+      if (!out.response) return out.rejected ? { rejected: out.rejected } : {};
+      // The answer goes out under the temporary session ID (= the new one), signed with the password, carrying the
+      // console's initial outbound number: FreeIPMI starts its receive window from it (0 on refusals).
+      const key = out.session?.v15Key ?? this.pendingV15Key(p.sessionId);
+      const sequence = out.session ? out.session.nextOutboundSequence() : 0;
+      const outcome: PacketOutcome = {};
+      if (key)
+        outcome.reply = this.sealed15(key, p.sessionId, sequence, responseFor(req, out.response.cc, out.response.data));
+      if (out.rejected) outcome.rejected = out.rejected;
+      if (out.session) outcome.opened = out.session;
+      return outcome;
+    }
+    const session = this.deps.table.byId(p.sessionId);
+    if (!session?.v15Key || session.remoteAddress !== remote.address) return { rejected: 'unknown-session' };
+    if (!verifyMd5AuthCode(session.v15Key, p.sessionId, p.sequence, p.message, p.authCode))
+      return { rejected: 'integrity' };
+    const verdict = session.authenticatedWindow.check(p.sequence);
+    if (verdict !== 'ok')
+      return { rejected: verdict === 'duplicate' || verdict === 'too-old' ? 'replay' : `sequence-${verdict}` };
+    session.authenticatedWindow.commit(p.sequence);
+    this.deps.table.touch(session);
+    const res = await this.dispatch(req, session);
+    return {
+      reply: this.sealed15(
+        session.v15Key,
+        session.id,
+        session.nextOutboundSequence(),
+        responseFor(req, res.cc, res.data),
       ),
     };
+  }
+
+  private v15Context(remote: Remote): V15Context {
+    return { table: this.deps.table, store: this.deps.store, remoteAddress: remote.address, remotePort: remote.port };
+  }
+
+  /** The password key of a pending v1.5 activation, to sign an error answer to Activate Session. */
+  private pendingV15Key(id: number): Uint8Array | undefined {
+    const pending = this.deps.table.handshake(id);
+    const user = pending?.v15 ? this.deps.store.userById(pending.v15.userId) : undefined;
+    return user ? v15Key(user.password) : undefined;
+  }
+
+  private sealed15(key: Uint8Array, sessionId: number, sequence: number, message: Uint8Array): Uint8Array {
+    const authCode = md5AuthCode(key, sessionId, sequence, message);
+    return encodeRmcp(
+      RmcpClass.Ipmi,
+      encodeSession15({ authType: AuthType.Md5, sequence, sessionId, authCode, message }),
+    );
   }
 
   private async v20(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
@@ -138,7 +204,9 @@ export class PacketHandler {
     const listener = this.payloadListeners.get(h.payloadType);
     if (h.payloadType !== PayloadType.Ipmi && !listener) return { rejected: 'payload-type' };
     const session = this.deps.table.byId(h.sessionId);
-    if (!session || session.remoteAddress !== remote.address) return { rejected: 'unknown-session' };
+    if (session?.authType !== 'rmcp+' || session.remoteAddress !== remote.address) {
+      return { rejected: 'unknown-session' };
+    }
     const wantIntegrity = session.suite.integrity !== IntegrityAlgorithm.None;
     const canEncrypt = session.suite.confidentiality !== ConfidentialityAlgorithm.None;
     // A session that negotiated integrity never accepts a packet without it; IPMI messages must also be encrypted

@@ -1,4 +1,5 @@
-// One RMCP+ session: negotiated suite, keys, windows and privilege. Implements the SessionHandle handlers see.
+// One session (RMCP+, or IPMI 1.5 with MD5): negotiated suite, keys, windows and privilege.
+// Implements the SessionHandle handlers see.
 import type { PrivilegeLevel } from '../../bmc/types.ts';
 import type { CipherSuite } from '../crypto/suites.ts';
 import type { SessionHandle } from '../types.ts';
@@ -18,6 +19,8 @@ export interface SessionInit {
   maxPrivilege: PrivilegeLevel;
   suite: CipherSuite;
   keys: SessionKeys;
+  /** IPMI 1.5 sessions: the 16-byte password key for MD5 AuthCodes, and the console's initial outbound number. */
+  v15?: { key: Uint8Array; initialOutbound: number };
   remoteAddress: string;
   remotePort: number;
   now: number;
@@ -31,7 +34,8 @@ export class Session implements SessionHandle {
   readonly userName: string;
   readonly channel: number;
   readonly maxPrivilege: PrivilegeLevel;
-  readonly authType = 'rmcp+' as const;
+  readonly authType: 'rmcp+' | 'md5';
+  readonly v15Key: Uint8Array | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly suite: CipherSuite;
@@ -54,6 +58,10 @@ export class Session implements SessionHandle {
     this.maxPrivilege = init.maxPrivilege;
     this.suite = init.suite;
     this.keys = init.keys;
+    this.authType = init.v15 ? 'md5' : 'rmcp+';
+    this.v15Key = init.v15?.key;
+    // IPMI 1.5: the console chose where our numbering starts (Activate Session); RMCP+ starts at 1.
+    if (init.v15) this.outbound = (init.v15.initialOutbound - 1) >>> 0;
     this.remoteAddress = init.remoteAddress;
     this.remotePort = init.remotePort;
     this.lastActivity = init.now;

@@ -16,6 +16,8 @@ export interface Handshake {
   remotePort: number;
   /** Time of the last handshake message (Open Session or RAKP 1). */
   createdAt: number;
+  /** IPMI 1.5 (Get Session Challenge → Activate Session) instead of RAKP; the suite is then "none". */
+  v15?: { challenge: Uint8Array; userId: number };
   /** Filled by RAKP 1. */
   rakp1?: {
     consoleRandom: Uint8Array;

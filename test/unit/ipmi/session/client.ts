@@ -15,6 +15,7 @@ import {
   type Rakp4,
 } from '../../../../bmc-agent/src/ipmi/codec/rakp.ts';
 import { decodeRmcp, encodeRmcp, RmcpClass } from '../../../../bmc-agent/src/ipmi/codec/rmcp.ts';
+import { decodeSession15, encodeSession15 } from '../../../../bmc-agent/src/ipmi/codec/session15.ts';
 import {
   decodeSession20,
   encodeSession20,
@@ -29,6 +30,7 @@ import {
   verifyIntegrity,
 } from '../../../../bmc-agent/src/ipmi/crypto/integrity.ts';
 import { k1, k2, sessionIntegrityKey } from '../../../../bmc-agent/src/ipmi/crypto/keys.ts';
+import { md5AuthCode, verifyMd5AuthCode } from '../../../../bmc-agent/src/ipmi/crypto/md5.ts';
 import { type CipherSuite, suiteById } from '../../../../bmc-agent/src/ipmi/crypto/suites.ts';
 
 export type Send = (packet: Uint8Array) => Promise<Uint8Array | undefined>;
@@ -214,4 +216,115 @@ export async function login(send: Send, o: LoginOptions): Promise<LoginResult> {
   const sik = hash ? sessionIntegrityKey(hash, kuid, x) : new Uint8Array(0);
   const keys = hash ? { k1: k1(hash, sik), k2: k2(hash, sik) } : { k1: new Uint8Array(0), k2: new Uint8Array(0) };
   return { open, rakp2, rakp4, session: new ClientSession(suite, open.bmcSessionId, consoleSessionId, keys) };
+}
+
+/** An IPMI 1.5 console with MD5 (Get Session Challenge → Activate Session), as `ipmitool -I lan -A MD5` does it. */
+export class V15Session {
+  readonly id: number;
+  readonly key: Uint8Array;
+  sequence: number;
+  private rqSeq = 0;
+
+  constructor(id: number, key: Uint8Array, initialInbound: number) {
+    this.id = id;
+    this.key = key;
+    this.sequence = initialInbound - 1;
+  }
+
+  request(netFn: number, cmd: number, data: number[] = [], sequence = ++this.sequence): Uint8Array {
+    this.rqSeq = (this.rqSeq + 1) & 0x3f;
+    const message = encodeLanRequest({
+      rsAddr: 0x20,
+      netFn,
+      rsLun: 0,
+      rqAddr: 0x81,
+      rqSeq: this.rqSeq,
+      rqLun: 0,
+      cmd,
+      data: Uint8Array.from(data),
+    });
+    const authCode = md5AuthCode(this.key, this.id, sequence, message);
+    return encodeRmcp(
+      RmcpClass.Ipmi,
+      encodeSession15({ authType: 2, sequence, sessionId: this.id, authCode, message }),
+    );
+  }
+
+  response(reply: Uint8Array | undefined): LanResponse & { sequence: number } {
+    if (!reply) throw new Error('no reply');
+    const p = decodeSession15(decodeRmcp(reply).body);
+    if (!verifyMd5AuthCode(this.key, p.sessionId, p.sequence, p.message, p.authCode))
+      throw new Error('reply AuthCode is wrong');
+    return { ...decodeLanResponse(p.message), sequence: p.sequence };
+  }
+}
+
+export async function loginV15(
+  send: Send,
+  o: { user: string; password: string; privilege?: number; initialOutbound?: number },
+): Promise<{ challengeCc: number; activateCc?: number; session?: V15Session }> {
+  const name = new Uint8Array(16);
+  name.set(new TextEncoder().encode(o.user));
+  const challengeMsg = encodeLanRequest({
+    rsAddr: 0x20,
+    netFn: 6,
+    rsLun: 0,
+    rqAddr: 0x81,
+    rqSeq: 1,
+    rqLun: 0,
+    cmd: 0x39,
+    data: Uint8Array.from([2, ...name]),
+  });
+  const reply = await send(
+    encodeRmcp(RmcpClass.Ipmi, encodeSession15({ authType: 0, sequence: 0, sessionId: 0, message: challengeMsg })),
+  );
+  if (!reply) throw new Error('no reply to Get Session Challenge');
+  const challenge = decodeLanResponse(decodeSession15(decodeRmcp(reply).body).message);
+  if (challenge.cc !== 0) return { challengeCc: challenge.cc };
+  const tempId =
+    challenge.data[0]! | (challenge.data[1]! << 8) | (challenge.data[2]! << 16) | ((challenge.data[3]! << 24) >>> 0);
+  const key = new Uint8Array(16);
+  key.set(new TextEncoder().encode(o.password).subarray(0, 16));
+  const outbound = o.initialOutbound ?? 0x1000;
+  const data = [
+    2,
+    o.privilege ?? 4,
+    ...challenge.data.subarray(4, 20),
+    outbound & 0xff,
+    (outbound >>> 8) & 0xff,
+    (outbound >>> 16) & 0xff,
+    outbound >>> 24,
+  ];
+  const activateMsg = encodeLanRequest({
+    rsAddr: 0x20,
+    netFn: 6,
+    rsLun: 0,
+    rqAddr: 0x81,
+    rqSeq: 2,
+    rqLun: 0,
+    cmd: 0x3a,
+    data: Uint8Array.from(data),
+  });
+  const id = tempId >>> 0;
+  const activateReply = await send(
+    encodeRmcp(
+      RmcpClass.Ipmi,
+      encodeSession15({
+        authType: 2,
+        sequence: 0,
+        sessionId: id,
+        authCode: md5AuthCode(key, id, 0, activateMsg),
+        message: activateMsg,
+      }),
+    ),
+  );
+  if (!activateReply) return { challengeCc: 0 };
+  const p = decodeSession15(decodeRmcp(activateReply).body);
+  const activated = decodeLanResponse(p.message);
+  if (activated.cc !== 0) return { challengeCc: 0, activateCc: activated.cc };
+  if (p.sequence !== outbound)
+    throw new Error(`Activate Session answered with sequence ${p.sequence}, not ${outbound}`);
+  const inbound =
+    (activated.data[5]! | (activated.data[6]! << 8) | (activated.data[7]! << 16) | (activated.data[8]! << 24)) >>> 0;
+  return { challengeCc: 0, activateCc: 0, session: new V15Session(id, key, inbound) };
 }

@@ -45,7 +45,7 @@ export interface Bed {
 export const CONSOLE: Remote = { address: '127.0.0.1', port: 40000 };
 
 export async function bed(
-  options: { cipherSuites?: number[]; maxSessions?: number; timeoutMs?: number } = {},
+  options: { cipherSuites?: number[]; maxSessions?: number; timeoutMs?: number; allowV15?: boolean } = {},
 ): Promise<Bed> {
   const dir = mkdtempSync(join(tmpdir(), 'ipmi-session-'));
   const store = await FileBmcStore.open({
@@ -81,7 +81,7 @@ export async function bed(
     machine: inertMachine(),
     dispatcher,
     cipherSuites: options.cipherSuites ?? [3, 17],
-    allowV15: false,
+    allowV15: options.allowV15 ?? false,
     guid: Uint8Array.from(smbiosGuidBytes(UUID)),
   });
   const rejections: string[] = [];
