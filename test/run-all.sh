@@ -76,7 +76,7 @@ done
 
 summary_args=(--dir "$results" "${suite_results[@]}")
 for phase_name in "${failed_phases[@]}"; do summary_args+=(--failed-phase "$phase_name"); done
-node test/support/junit-summary.ts "${summary_args[@]}"
-status=$?
+echo
 echo "=== total: $(($(date +%s) - run_started))s"
-exit "$status"
+# Last: the summary, whose final line is "N passed, N failed".
+node test/support/junit-summary.ts "${summary_args[@]}"
