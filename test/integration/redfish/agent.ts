@@ -16,6 +16,8 @@ export interface TestAgent {
   /** host:port, as the docs' $BMC. */
   hostPort: string;
   port: number;
+  /** IPMI over LAN UDP port (same user store). */
+  ipmiPort: number;
   stateDir: string;
   machine: AgentMachine;
   logs(): string;
@@ -70,6 +72,7 @@ export async function startAgent(guestScript: string, extraEnv: Record<string, s
     url: `https://127.0.0.1:${agent.redfishPort}`,
     hostPort: `127.0.0.1:${agent.redfishPort}`,
     port: agent.redfishPort,
+    ipmiPort: agent.ipmiPort,
     stateDir,
     machine: agent.machine,
     logs: () => lines.join(''),

@@ -3,7 +3,7 @@
 // loopback server, since nothing here can reach example.com.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type TestAgent } from './agent.ts';
-import { type ImageServer, runCurl, startImageServer, waitFor } from './tools.ts';
+import { type ImageServer, openEventStream, runCurl, startImageServer, waitFor } from './tools.ts';
 
 const SEED_EXAMPLES: Array<[string, string, number]> = [
   ['Service root', 'curl -k -u admin:password https://localhost/redfish/v1/', 200],
@@ -95,8 +95,9 @@ describe('seed README curl examples against real QEMU', () => {
 });
 
 describe('PowerState follows what QEMU really does', () => {
-  it('shows Off when the guest powers itself off', async () => {
+  it('shows Off when the guest powers itself off, and pushes the events', async () => {
     const agent = await startAgent('echo guest up; sleep 2');
+    const events = await openEventStream(agent.port, 'admin:password');
     try {
       const reset = await runCurl(
         `curl -k -u admin:password -X POST -H 'Content-Type: application/json' -d '{"ResetType": "On"}' https://$BMC/redfish/v1/Systems/1/Actions/ComputerSystem.Reset`,
@@ -112,7 +113,17 @@ describe('PowerState follows what QEMU really does', () => {
       // The guest runs its script, then init powers the VM off: QEMU exits and Redfish says so.
       await waitFor('the guest to power itself off', async () => (await state()) === 'Off', 360);
       expect(agent.machine.powerState()).toBe('Off');
+      // The event stream saw it too: powered on (after any PoweringOn), then powered off.
+      const seen: string[] = [];
+      for (let i = 0; i < 6 && !seen.includes('ResourcePoweredOff'); i++) {
+        const e = await events.next();
+        expect(e.Events[0]?.OriginOfCondition['@odata.id']).toBe('/redfish/v1/Systems/1');
+        seen.push((e.Events[0]?.MessageId ?? '').split('.').pop() ?? '');
+      }
+      expect(seen).toContain('ResourcePoweredOn');
+      expect(seen.at(-1)).toBe('ResourcePoweredOff');
     } finally {
+      events.close();
       await agent.stop();
     }
   });

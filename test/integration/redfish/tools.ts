@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +73,60 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, delayMs));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+export interface EventStream {
+  /** The next Redfish Event pushed on the stream (in order). */
+  next(): Promise<{ Events: Array<{ MessageId: string; OriginOfCondition: { '@odata.id': string } }> }>;
+  close(): void;
+}
+
+/** Opens the agent's SSE URI with Basic credentials and parses `data:` lines into Events. */
+export function openEventStream(port: number, auth: string): Promise<EventStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/redfish/v1/EventService/SSE',
+        headers: { Authorization: `Basic ${Buffer.from(auth).toString('base64')}`, Accept: 'text/event-stream' },
+        rejectUnauthorized: false,
+        agent: false,
+      },
+      (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`SSE: HTTP ${res.statusCode}`));
+        type Event = Awaited<ReturnType<EventStream['next']>>;
+        const queue: Event[] = [];
+        const waiters: Array<(e: Event) => void> = [];
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+            const data = buffer
+              .slice(0, i)
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            buffer = buffer.slice(i + 2);
+            if (!data) continue;
+            const event = JSON.parse(data) as Event;
+            const waiter = waiters.shift();
+            if (waiter) waiter(event);
+            else queue.push(event);
+          }
+        });
+        resolve({
+          next: () => {
+            const e = queue.shift();
+            return e ? Promise.resolve(e) : new Promise((r) => waiters.push(r));
+          },
+          close: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
