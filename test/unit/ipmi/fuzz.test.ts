@@ -13,7 +13,7 @@ import { decodeRmcp, encodeRmcp, RmcpClass } from '../../../bmc-agent/src/ipmi/c
 import { type IpmiLan, startIpmiLan } from '../../../bmc-agent/src/ipmi/lan.ts';
 import { silentLogger } from '../../../bmc-agent/src/log.ts';
 import { blast, samplePackets, seedPackets } from './fuzz-packets.ts';
-import { login, type Send } from './session/client.ts';
+import { login, loginV15, type Send } from './session/client.ts';
 import { inertMachine } from './session/support.ts';
 
 const PACKETS = Number(process.env.FUZZ_PACKETS ?? 100_000);
@@ -62,7 +62,7 @@ beforeAll(async () => {
       port: 0,
       host: '127.0.0.1',
       cipherSuites: [3, 17],
-      allowV15: false,
+      allowV15: true,
       maxSessions: 4,
       sessionTimeoutSec: 60,
     },
@@ -86,8 +86,15 @@ describe('IPMI LAN fuzz', () => {
     // A live session, so mutations of session packets reach the integrity and sequence checks.
     const live = await login(send, { user: 'admin', password: 'password', suite: 17 });
     if (!live.session) throw new Error('login before fuzzing failed');
-    const seeds = seedPackets([live.session.request(0x06, 0x01), live.session.request(0x00, 0x01)]);
-    const packets = samplePackets(PACKETS, seeds, [live.session.bmcSessionId], 0x1b3c);
+    // IPMI 1.5 is allowed here so its paths are fuzzed too (it is off by default).
+    const legacy = await loginV15(send, { user: 'admin', password: 'password' });
+    if (!legacy.session) throw new Error('v1.5 login before fuzzing failed');
+    const seeds = seedPackets([
+      live.session.request(0x06, 0x01),
+      live.session.request(0x00, 0x01),
+      legacy.session.request(0x06, 0x01),
+    ]);
+    const packets = samplePackets(PACKETS, seeds, [live.session.bmcSessionId, legacy.session.id], 0x1b3c);
     await blast(packets, lan.address.port, () => metric('ipmi_lan_packets_total'));
     const received = await metric('ipmi_lan_packets_total');
     expect(received).toBeGreaterThan(PACKETS * 0.9);
@@ -104,6 +111,7 @@ describe('IPMI LAN fuzz', () => {
     expect(fresh.session.response(await send(fresh.session.request(0x06, 0x01))).cc).toBe(0);
     // ... and the session that lived through the fuzzing still works with its next sequence numbers.
     expect(live.session.response(await send(live.session.request(0x06, 0x01))).cc).toBe(0);
+    expect(legacy.session.response(await send(legacy.session.request(0x06, 0x01))).cc).toBe(0);
     // The fuzz changed no users.
     expect(store.state().users.map((u) => u.name)).toEqual(['', 'admin']);
   });
