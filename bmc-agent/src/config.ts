@@ -211,6 +211,13 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
   if (!stateDir.startsWith('/') && !stateDir.startsWith('.'))
     throw new ConfigError('STATE_DIR', 'must be an absolute path or start with ./', stateDir);
   const qmpSocket = raw(env, 'QMP_SOCK') ?? (qemuMode === 'attach' ? '/var/run/qemu/qmp.sock' : `${stateDir}/qmp.sock`);
+  // sun_path holds 108 bytes including the terminating NUL; QEMU fails obscurely beyond that.
+  if (!qmpSocket.startsWith('tcp:') && Buffer.byteLength(qmpSocket) > 107)
+    throw new ConfigError(
+      raw(env, 'QMP_SOCK') === undefined ? 'STATE_DIR' : 'QMP_SOCK',
+      'makes the QMP socket path longer than 107 bytes (unix socket limit)',
+      raw(env, 'QMP_SOCK') ?? stateDir,
+    );
   if (qemuMode === 'managed' && qmpSocket.startsWith('tcp:'))
     throw new ConfigError('QMP_SOCK', 'must be a unix socket path in managed mode', qmpSocket);
   if (qmpSocket.startsWith('tcp:') && !/^tcp:[^:]+:\d{1,5}$/.test(qmpSocket))

@@ -5,7 +5,32 @@ import { type Agent, startAgent } from './wiring.ts';
 
 /** Starts the agent and installs signal handlers; a bad configuration exits with one line naming the variable. */
 export async function run(env: NodeJS.ProcessEnv): Promise<Agent> {
-  let agent: Agent;
+  let agent: Agent | null = null;
+  let pending: NodeJS.Signals | null = null;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Handlers are installed before start-up, so a signal during it is not fatal: it is acted on once started.
+    if (!agent) {
+      pending = signal;
+      return;
+    }
+    const running = agent;
+    signals++;
+    if (signals > 1) {
+      running.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    running.log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        running.log.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     agent = await startAgent(env);
   } catch (err) {
@@ -16,24 +41,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<Agent> {
     process.stderr.write(`bmc-agent: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      agent.log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    agent.log.info({ signal }, 'shutting down');
-    agent.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        agent.log.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  if (pending) onSignal(pending);
   return agent;
 }
 

@@ -39,6 +39,7 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
   /** While the agent itself shuts down, Off is not recorded, so the 'previous' restore policy sees the VM as it was. */
   protected recordPowerState = true;
   #power: PowerState = 'Off';
+  #recorded: 'On' | 'Off' | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #onPowerAction: PowerActionObserver | undefined;
 
@@ -64,7 +65,11 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
     this.log.info({ from: this.#power, to: state }, 'power state');
     this.#power = state;
     this.emit('power', state);
-    if ((state === 'On' || state === 'Off') && this.recordPowerState && this.store.state().lastPowerState !== state) {
+    // Compared with the last value sent to the store (not the committed one): updates are queued, and a quick
+    // Off → On → Off must still end as Off on disk.
+    this.#recorded ??= this.store.state().lastPowerState;
+    if ((state === 'On' || state === 'Off') && this.recordPowerState && this.#recorded !== state) {
+      this.#recorded = state;
       this.store
         .update((d) => {
           d.lastPowerState = state;

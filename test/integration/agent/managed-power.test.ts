@@ -92,6 +92,23 @@ describe('managed mode power', () => {
     expect(m.pid).toBeNull();
   });
 
+  it('GracefulRestart resets the VM in place (same PID) when the guest ignores ACPI, after the timeout', async () => {
+    rig = await agentRig({ GRACEFUL_SHUTDOWN_TIMEOUT: '2' });
+    const m = managed(rig);
+    await m.reset('On');
+    const pid = m.pid;
+    await inspect(rig, async (qmp) => {
+      const events: string[] = [];
+      qmp.on('event', (e) => events.push(e.event));
+      await m.reset('GracefulRestart');
+      expect(m.powerState()).toBe('PoweringOff');
+      await waitForPower(m, 'On', 15_000);
+      for (let i = 0; i < 50 && !events.includes('RESET'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(events).toEqual(expect.arrayContaining(['POWERDOWN', 'RESET']));
+    });
+    expect(m.pid).toBe(pid);
+  });
+
   it('PushPowerButton powers on when off; On when already on changes nothing; ops needing power are refused when off', async () => {
     rig = await agentRig();
     const m = managed(rig);

@@ -1,6 +1,7 @@
 // The agent as a process: what an operator or a container runtime sees.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +68,20 @@ async function agentEnv(extra: Record<string, string> = {}): Promise<Record<stri
   };
 }
 
+/** GET /metrics over the agent's self-signed HTTPS (unauthenticated by design). */
+function scrape(port: number): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolveBody(body));
+    }).on('error', reject);
+  });
+}
+
 async function qemuPid(dir: string): Promise<number | null> {
   try {
     return Number((await readFile(join(dir, 'qemu.pid'), 'utf8')).trim());
@@ -97,6 +112,9 @@ describe('bmc-agent process', () => {
     await waitFor(() => a.output().includes('"msg":"VM powered on"'), 'power on');
     const pid = (await qemuPid(env['STATE_DIR']!))!;
     expect(processAlive(pid)).toBe(true);
+    const metrics = await scrape(Number(env['REDFISH_PORT']));
+    expect(metrics).toContain('bmc_power_state{state="On"} 1');
+    expect(metrics).toContain('bmc_power_actions_total');
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
     expect(processAlive(pid)).toBe(false);
@@ -105,6 +123,22 @@ describe('bmc-agent process', () => {
     const state = JSON.parse(await readFile(join(env['STATE_DIR']!, 'bmc-state.json'), 'utf8'));
     expect(state.lastPowerState).toBe('On');
     expect(state.powerRestorePolicy).toBe('always-on');
+  });
+
+  it('with VM_STOP_ON_EXIT=false, SIGTERM leaves the VM running and the next agent adopts it', async () => {
+    const env = await agentEnv({ VM_STOP_ON_EXIT: 'false' });
+    const first = startAgent(env);
+    await waitFor(() => first.output().includes('"msg":"VM powered on"'), 'power on');
+    const pid = (await qemuPid(env['STATE_DIR']!))!;
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.output()).toBe(0);
+    expect(processAlive(pid)).toBe(true);
+    const second = startAgent({ ...env, VM_STOP_ON_EXIT: 'true' });
+    await waitFor(() => second.output().includes('adopted the running QEMU'), 'adoption');
+    expect(await qemuPid(env['STATE_DIR']!)).toBe(pid);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(processAlive(pid)).toBe(false);
   });
 
   it('after SIGKILL the next agent adopts the running VM instead of restarting it', async () => {

@@ -149,6 +149,8 @@ describe('parseConfig errors: one line naming the variable and what is allowed',
     [{ TLS_CERT: '/c.pem' }, 'TLS_KEY: must be set when TLS_CERT is set'],
     [{ TLS_KEY: '/k.pem' }, 'TLS_CERT: must be set when TLS_KEY is set'],
     [{ STATE_DIR: 'relative' }, 'STATE_DIR: must be an absolute path or start with ./, got "relative"'],
+    [{ STATE_DIR: `/${'d'.repeat(100)}` }, 'STATE_DIR: makes the QMP socket path longer than 107 bytes'],
+    [{ QMP_SOCK: `/${'s'.repeat(107)}` }, 'QMP_SOCK: makes the QMP socket path longer than 107 bytes'],
     [{ QEMU_MODE: 'managed', QMP_SOCK: 'tcp:h:1' }, 'QMP_SOCK: must be a unix socket path in managed mode'],
     [{ QEMU_MODE: 'attach', QMP_SOCK: 'tcp:nope' }, 'QMP_SOCK: must be a unix socket path or tcp:host:port'],
   ];
