@@ -61,6 +61,7 @@ const errorMarker = /^QBMC-ERROR (.*)$/m;
 export async function bootGuest(options: GuestBootOptions): Promise<BootedGuest> {
   const fixture = guestFixture();
   const { script, stay, shell, viaFwCfg, kernelArgs = [], args = [], ...qemuOptions } = options;
+  if (script.trim() === '') throw new Error('bootGuest: the script is empty');
   const badWord = kernelArgs.find((word) => !/^[\w.,:=/-]+$/.test(word) || word.startsWith('qbmc.'));
   if (badWord !== undefined) throw new Error(`bootGuest: kernel argument not allowed: ${JSON.stringify(badWord)}`);
   const encoded = Buffer.from(script, 'utf8').toString('base64');
