@@ -15,10 +15,12 @@ export interface ImageServer {
   close(): Promise<void>;
 }
 
-export async function startImageServer(): Promise<ImageServer> {
+/** Serves `files` (default: boot.iso, 1 MiB of a pattern: content does not matter for attaching). */
+export async function startImageServer(
+  files: Record<string, Buffer> = { 'boot.iso': Buffer.alloc(1024 * 1024, 0x5a) },
+): Promise<ImageServer> {
   const dir = mkdtempSync(join(tmpdir(), 'redfish-images-'));
-  // Content does not matter for attaching; 1 MiB of a repeating pattern keeps it quick.
-  writeFileSync(join(dir, 'boot.iso'), Buffer.alloc(1024 * 1024, 0x5a));
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   const app = express();
   app.use(express.static(dir, { acceptRanges: true }));
   const server: Server = await new Promise((resolve) => {
