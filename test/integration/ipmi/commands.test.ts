@@ -347,6 +347,20 @@ describe('ipmitool lanplus against the command table', () => {
     expect(ciphers).toMatch(/^17\s+N\/A\s+hmac_sha256\s+sha256_128\s+aes_cbc_128/m);
   });
 
+  it("the same commands answer over cipher suite 3 (freeipmi's default suite)", async () => {
+    const c3 = { suite: 3 };
+    expect(await ok(['chassis', 'status'], c3)).toMatch(/System Power\s+: (on|off)/);
+    await ok(['chassis', 'bootdev', 'disk', 'options=efiboot'], c3);
+    expect(machine.bootOverride()).toEqual({ target: 'Hdd', enabled: 'Once', mode: 'UEFI' });
+    expect(await ok(['chassis', 'bootparam', 'get', '5'], c3)).toMatch(/Force Boot from default Hard-Drive/);
+    expect(await ok(['lan', 'print', '1'], c3)).toMatch(new RegExp(`MAC Address\\s+: ${MAC}`));
+    expect(await ok(['user', 'list', '1'], c3)).toMatch(/^2\s+admin\s+true\s+true\s+true\s+ADMINISTRATOR$/m);
+    expect(await ok(['channel', 'getaccess', '1', '2'], c3)).toMatch(/ADMINISTRATOR/);
+    expect(await ok(['sdr', 'list'], c3)).toMatch(/VM Memory/);
+    expect(await ok(['fru', 'print'], c3)).toMatch(/QEMU Virtual Machine/);
+    await ok(['chassis', 'bootdev', 'none'], c3);
+  });
+
   it('sdr, sensor, sel and fru answer cleanly with the VM state', async () => {
     const sdr = await ok(['sdr', 'list']);
     expect(sdr).toMatch(/VM vCPUs\s+\| 2 unspecified\s+\| ok/);
@@ -443,6 +457,7 @@ describe('freeipmi, as MAAS drives it', () => {
 describe('pyghmi', () => {
   it('powers the VM and sets the boot device (what Ironic-style Python tooling does)', async () => {
     const { python } = requirePythonPeers();
+    await ok(['chassis', 'bootdev', 'none']); // start from no override, whatever earlier tests left
     const script = [
       'import json, sys',
       'from pyghmi.ipmi import command',
