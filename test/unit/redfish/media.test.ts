@@ -41,13 +41,18 @@ describe('Redfish virtual media', () => {
     expect(gone.json).toMatchObject({ Image: null, Inserted: false, ConnectedVia: 'NotConnected' });
   });
 
-  it('a removable disk can be inserted writable', async () => {
-    const r = await call(port, 'POST', '/redfish/v1/Managers/1/VirtualMedia/USB1/Actions/VirtualMedia.InsertMedia', {
-      body: { Image: 'https://192.0.2.1/disk.img', WriteProtected: false },
-    });
+  it('the removable disk takes an https image; a request the machine refuses is a 400 with its reason', async () => {
+    const usb = '/redfish/v1/Managers/1/VirtualMedia/USB1/Actions/VirtualMedia.InsertMedia';
+    const r = await call(port, 'POST', usb, { body: { Image: 'https://192.0.2.1/disk.img' } });
     expect(r.status).toBe(204);
-    expect(h.machine.mediaStates.find((m) => m.id === 'USB1')).toMatchObject({ inserted: true, writeProtected: false });
+    expect(h.machine.mediaStates.find((m) => m.id === 'USB1')).toMatchObject({ inserted: true, writeProtected: true });
     await h.machine.ejectMedia('USB1');
+    const rw = await call(port, 'POST', usb, { body: { Image: 'https://192.0.2.1/disk.img', WriteProtected: false } });
+    expect(rw.status).toBe(400);
+    expect(messageIds(rw)).toEqual(['ActionParameterValueError']);
+    expect(rw.json.error.message).toContain('read-only');
+    expect(rw.json.error['@Message.ExtendedInfo'][0].RelatedProperties).toEqual(['#/WriteProtected']);
+    expect(h.machine.mediaStates.find((m) => m.id === 'USB1')?.inserted).toBe(false);
   });
 
   it('a failed insert is an error and never shows Inserted=true', async () => {

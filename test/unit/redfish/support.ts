@@ -71,6 +71,9 @@ export class MemoryMachine extends EventEmitter implements Machine {
   }
   async insertMedia(id: MediaId, imageUrl: string, opts?: { writeProtected?: boolean }): Promise<MediaState> {
     const m = this.#media(id);
+    // Like the real machine: HTTP(S) media are read-only.
+    if (opts?.writeProtected === false)
+      throw new MachineError('invalid', 'HTTP(S) media are read-only: WriteProtected must be true');
     if (imageUrl.includes('unreachable')) {
       Object.assign(m, { image: null, inserted: false, status: 'Failed', error: 'connection refused' });
       this.emit('media', { ...m });
@@ -79,7 +82,7 @@ export class MemoryMachine extends EventEmitter implements Machine {
     Object.assign(m, {
       image: imageUrl,
       inserted: true,
-      writeProtected: opts?.writeProtected ?? id === 'CD1',
+      writeProtected: true,
       status: 'Inserted',
       error: null,
     });

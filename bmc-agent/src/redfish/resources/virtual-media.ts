@@ -211,7 +211,10 @@ export function virtualMediaRoutes(router: Router, ctx: RedfishContext, authFor:
             id,
             image,
             p.WriteProtected as boolean | undefined,
-            baseMessage('ActionParameterValueError', ['Image', INSERT], '#/Image'),
+            // The machine names its reason in the detail; point at the parameter it most likely refused.
+            p.WriteProtected === false
+              ? baseMessage('ActionParameterValueError', ['WriteProtected', INSERT], '#/WriteProtected')
+              : baseMessage('ActionParameterValueError', ['Image', INSERT], '#/Image'),
           );
           res.status(204).end();
         },
