@@ -337,6 +337,14 @@ describe('ipmitool lanplus against the command table', () => {
     const again = await ok(['lan', 'print', '1']);
     expect(again).toMatch(/Subnet Mask\s+: 255\.255\.0\.0/);
     expect(again).toMatch(/Default Gateway IP\s+: 192\.0\.2\.1/);
+    const nic = await redfishGet('/redfish/v1/Managers/1/EthernetInterfaces/1');
+    expect(nic['MACAddress']).toBe(MAC);
+    expect(nic['IPv4Addresses']).toEqual([
+      { Address: ADDRESS, SubnetMask: '255.255.0.0', Gateway: '192.0.2.1', AddressOrigin: 'Static' },
+    ]);
+    // The advertised address cannot be moved over IPMI (the agent would not be reachable there).
+    expect((await ipmitool(['lan', 'set', '1', 'ipaddr', '192.0.2.99'])).out).not.toMatch(/192\.0\.2\.99.*\n.*$/);
+    expect(store.state().lan.ipAddress).toBe(ADDRESS);
   });
 
   it('channel info/getaccess/setaccess/getciphers', async () => {

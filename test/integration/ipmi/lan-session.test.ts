@@ -2,6 +2,9 @@
 // pyghmi, plus hand-made tampered and replayed packets. The BMC runs on a real FileBmcStore and a managed QEMU machine.
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
@@ -152,6 +155,35 @@ describe('real clients log in', () => {
     ].join('\n');
     const { stdout } = await run(peers.python, ['-c', script, USER, PASSWORD, String(port)], { timeout: 60_000 });
     expect(stdout.trim().split('\n')).toEqual(['off', '32']);
+  });
+});
+
+describe('on the standard port 623 (private network namespace)', () => {
+  it('answers freeipmi rmcpping (ASF presence ping) and ipmiping, and ipmitool without -p', async () => {
+    for (const c of ['unshare', 'ip', 'rmcpping', 'ipmiping']) requireCommand(c, 'bash test/env/apt.sh');
+    const server = `${process.execPath} ${join(import.meta.dirname, 'lan-server.ts')}`;
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      `PORT=623 ${server} > "$TMP_READY" 2>&1 &`,
+      "trap 'kill %1' EXIT",
+      'for i in $(seq 1 100); do grep -q ready "$TMP_READY" && break; sleep 0.1; done',
+      'rmcpping -c 2 127.0.0.1',
+      'ipmiping -c 2 127.0.0.1',
+      'ipmitool -I lanplus -H 127.0.0.1 -U admin -P password mc info',
+    ].join('\n');
+    const ready = join(tmpdir(), `ipmi-ready-${process.pid}`);
+    try {
+      const { stdout } = await run('unshare', ['-n', 'bash', '-c', script], {
+        timeout: 90_000,
+        env: { ...process.env, TMP_READY: ready },
+      });
+      expect(stdout).toMatch(/2 pings transmitted, 2 pongs received/);
+      expect(stdout).toMatch(/2 requests transmitted, 2 responses received/);
+      expect(stdout).toMatch(/Device ID\s+: 32/);
+    } finally {
+      rmSync(ready, { force: true });
+    }
   });
 });
 
