@@ -343,7 +343,7 @@ describe('ipmitool lanplus against the command table', () => {
       { Address: ADDRESS, SubnetMask: '255.255.0.0', Gateway: '192.0.2.1', AddressOrigin: 'Static' },
     ]);
     // The advertised address cannot be moved over IPMI (the agent would not be reachable there).
-    expect((await ipmitool(['lan', 'set', '1', 'ipaddr', '192.0.2.99'])).out).not.toMatch(/192\.0\.2\.99.*\n.*$/);
+    expect((await ipmitool(['lan', 'set', '1', 'ipaddr', '192.0.2.99'])).code).not.toBe(0);
     expect(store.state().lan.ipAddress).toBe(ADDRESS);
   });
 
