@@ -215,6 +215,8 @@ describe('ipmitool lanplus against the command table', () => {
 
     expect(await ok(['chassis', 'power', 'reset'])).toMatch(/Reset/);
     expect(machine.powerState()).toBe('On');
+    expect(await ok(['chassis', 'power', 'diag'])).toMatch(/Diag/); // NMI
+    expect(machine.powerState()).toBe('On');
     expect(await ok(['chassis', 'power', 'cycle'])).toMatch(/Cycle/);
     await powerBecomes('On');
 
