@@ -160,6 +160,8 @@ export function rakp1(ctx: EstablishContext, payload: Uint8Array): EstablishResu
 export function rakp3(ctx: EstablishContext, payload: Uint8Array): EstablishResult {
   const req = decodeRakp3(payload);
   const handshake = ctx.table.handshake(req.bmcSessionId);
+  const echo = repeatedRakp3(ctx, req.bmcSessionId, req.authCode);
+  if (echo) return { payload: echo };
   if (!handshake?.rakp1 || handshake.remoteAddress !== ctx.remoteAddress) {
     return refuse(
       encodeRakp4({
@@ -209,15 +211,26 @@ export function rakp3(ctx: EstablishContext, payload: Uint8Array): EstablishResu
     remoteAddress: handshake.remoteAddress,
     remotePort: ctx.remotePort,
   });
-  return {
-    payload: encodeRakp4({
-      tag: req.tag,
-      status: RakpStatus.Ok,
-      consoleSessionId: handshake.consoleSessionId,
-      integrityCheck: hash ? rakp4Icv(hash, sik, exchange) : new Uint8Array(0),
-    }),
-    session,
-  };
+  const reply = encodeRakp4({
+    tag: req.tag,
+    status: RakpStatus.Ok,
+    consoleSessionId: handshake.consoleSessionId,
+    integrityCheck: hash ? rakp4Icv(hash, sik, exchange) : new Uint8Array(0),
+  });
+  session.rakp4Echo = { rakp3: req.authCode, reply };
+  return { payload: reply, session };
+}
+
+/**
+ * A console whose RAKP 4 was lost sends the same RAKP 3 again. Until the session's first packet arrives, the same
+ * RAKP 3 (same address, same code) gets the same RAKP 4 again; nothing changes.
+ */
+function repeatedRakp3(ctx: EstablishContext, bmcSessionId: number, authCode: Uint8Array): Uint8Array | undefined {
+  const session = ctx.table.byId(bmcSessionId);
+  const echo = session?.rakp4Echo;
+  if (!session || !echo || session.remoteAddress !== ctx.remoteAddress) return undefined;
+  if (echo.rakp3.length !== authCode.length || !timingSafeEqual(echo.rakp3, authCode)) return undefined;
+  return echo.reply;
 }
 
 function exchangeOf(

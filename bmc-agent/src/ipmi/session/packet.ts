@@ -224,6 +224,7 @@ export class PacketHandler {
     if (verdict !== 'ok')
       return { rejected: verdict === 'duplicate' || verdict === 'too-old' ? 'replay' : `sequence-${verdict}` };
     const message = h.encrypted ? decryptAesCbc128(session.keys.k2, packet.payload) : packet.payload;
+    session.rakp4Echo = undefined;
     if (listener) {
       window.commit(h.sequence);
       this.deps.table.touch(session);

@@ -44,6 +44,8 @@ export class Session implements SessionHandle {
   readonly authenticatedWindow = new SequenceWindow();
   readonly plainWindow = new SequenceWindow();
   lastActivity: number;
+  /** RAKP 3 code and our RAKP 4, to answer a retransmitted RAKP 3; dropped with the session's first packet. */
+  rakp4Echo: { rakp3: Uint8Array; reply: Uint8Array } | undefined;
   private currentPrivilege: PrivilegeLevel;
   private outbound = 0;
   private closed = false;

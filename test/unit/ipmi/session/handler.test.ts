@@ -76,6 +76,39 @@ describe('RMCP+ session establishment', () => {
     expect(b.table.used).toBe(0);
   });
 
+  it('accepts username/privilege lookup (bit 4 clear) as well as name-only lookup, and refuses reserved role bits', async () => {
+    const b = await open();
+    expect((await login(b.client, { user: 'admin', password: 'password', suite: 17, role: 0x04 })).rakp4?.status).toBe(
+      0,
+    );
+    expect((await login(b.client, { user: 'admin', password: 'password', suite: 17, role: 0x14 })).rakp4?.status).toBe(
+      0,
+    );
+    const bad = await login(b.client, { user: 'admin', password: 'password', suite: 17, role: 0x24, openPrivilege: 4 });
+    expect(bad.rakp2?.status).toBe(0x09);
+    expect(b.rejections).toEqual(['invalid-role']);
+  });
+
+  it('answers a retransmitted RAKP 3 with the same RAKP 4 until the session is used', async () => {
+    const b = await open();
+    let rakp3: Uint8Array | undefined;
+    let rakp4: Uint8Array | undefined;
+    const recording: typeof b.client = async (packet) => {
+      const reply = await b.client(packet);
+      if ((packet[5] ?? 0) === 0x14) {
+        rakp3 = packet;
+        rakp4 = reply;
+      }
+      return reply;
+    };
+    const r = await login(recording, { user: 'admin', password: 'password', suite: 3 });
+    if (!r.session || !rakp3 || !rakp4) throw new Error('login failed');
+    expect(Buffer.from((await b.send(rakp3)).reply ?? []).equals(Buffer.from(rakp4))).toBe(true);
+    expect(b.table.active()).toHaveLength(1);
+    expect(r.session.response((await b.send(r.session.request(0x06, 0x01))).reply).cc).toBe(0);
+    expect(await b.send(rakp3)).toMatchObject({ rejected: 'unknown-session' });
+  });
+
   it('lets a user in at or below its limit', async () => {
     const b = await open();
     const r = await login(b.client, { user: 'operator', password: 'oppass', suite: 3, role: 0x13 });
