@@ -10,6 +10,7 @@ import {
   BED_APISERVER_ARGS,
   envOf,
   getJson,
+  httpGet,
   kwokNode,
   type OperatorProcess,
   type PodJson,
@@ -388,6 +389,8 @@ describe('operator on a real apiserver', () => {
     expect(text).toMatch(/^qemu_bmc_operator_workqueue_depth \d+/m);
     expect(text).toMatch(/^qemu_bmc_operator_virtualbmcs\{power_state="Unknown"\} [1-9]/m);
     expect(text).toMatch(/^qemu_bmc_operator_is_leader 1/m);
+    expect(await httpGet(`http://127.0.0.1:${operator.port}/healthz`)).toBe('ok\n');
+    expect(await httpGet(`http://127.0.0.1:${operator.port}/readyz`)).toBe('leading\n');
     expect(readFileSync(operator.logPath, 'utf8').split('\n')[0]).toMatch(
       /^\{"level":30,"time":".+","component":"operator"/,
     );
