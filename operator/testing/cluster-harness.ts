@@ -13,13 +13,10 @@ export const NODE_NAME = 'kwok-node-0';
 const NODE_BIN = join(process.cwd(), 'node_modules/.bin/node');
 
 /**
- * kube-apiserver flags for a bed without kube-controller-manager: PVCs get no pvc-protection finalizer (nothing
- * would remove it), and no endpoint reconciler for the loopback advertise address (rejected by recent versions).
+ * kube-apiserver flags for a bed without kube-controller-manager: PVCs get no pvc-protection finalizer, which
+ * nothing would remove (ServiceAccount stays disabled as in test/support/cluster.ts; a repeated flag replaces it).
  */
-export const BED_APISERVER_ARGS = [
-  '--disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection',
-  '--endpoint-reconciler-type=none',
-];
+export const BED_APISERVER_ARGS = ['--disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection'];
 
 export const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
