@@ -58,6 +58,13 @@ describe('RMCP+ session establishment', () => {
     expect(b.table.used).toBe(0);
   });
 
+  it('runs cipher suite 0 when configured: no authentication at all, which is why it is off by default', async () => {
+    const b = await open({ cipherSuites: [0, 3] });
+    const r = await login(b.client, { user: 'admin', password: 'not-the-password', suite: 0 });
+    if (!r.session) throw new Error('suite 0 login failed');
+    expect(r.session.response((await b.send(r.session.request(0x06, 0x01))).reply).cc).toBe(0);
+  });
+
   it('refuses suites that are implemented but not enabled', async () => {
     const b = await open({ cipherSuites: [17] });
     expect((await login(b.client, { user: 'admin', password: 'password', suite: 3 })).open.status).not.toBe(0);
