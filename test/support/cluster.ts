@@ -60,6 +60,18 @@ export function k8sBinDir(): string {
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  // Free ports are picked, released, then bound by the child: another process on a shared machine can take one in
+  // between. That is the only failure worth a fresh attempt.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('address already in use')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: ClusterOptions): Promise<Cluster> {
   const binDir = k8sBinDir();
   const names = ['etcd', 'kube-apiserver', 'kubectl', 'helm', ...(options.kwok ? ['kwok'] : [])];
   for (const name of names) requireFile(join(binDir, name), installHint);
