@@ -22,6 +22,8 @@ binaries=(
   "kwok           kwok       sigs.k8s.io/kwok/cmd/kwok"
 )
 
+# The Go toolchain of this kind of machine lives in /usr/local/go; a non-login shell may not have it on PATH.
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "k8s: 'go' not found on PATH (a Go toolchain >= 1.26 is needed to build the binaries)" >&2; exit 1; }
 
 # Version of a module as required by one of our go.mod files.
