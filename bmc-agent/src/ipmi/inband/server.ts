@@ -18,7 +18,6 @@ import {
   VmCommand,
   VmFrameDecoder,
 } from './codec.ts';
-import { answerSystemInterfaceCommand } from './system-interface.ts';
 
 export interface InbandDeps {
   /** VM_IPMI_ADDR, e.g. ":9002". */
@@ -82,8 +81,6 @@ export async function startInbandServer(deps: InbandDeps): Promise<InbandServer>
   let current: { socket: net.Socket; capabilities: number } | undefined;
 
   const dispatch = async (req: Parameters<CommandDispatcher['dispatch']>[0]): Promise<IpmiResponse> => {
-    const local = answerSystemInterfaceCommand(req);
-    if (local) return local;
     try {
       return await deps.dispatcher.dispatch(req, {
         machine: deps.machine,
