@@ -1,10 +1,11 @@
 // The operator against a real kube-apiserver (+ etcd, kwok for Running pods): the real operator process
 // reconciles VirtualBMCs applied with kubectl; the test plays the scheduler (the bed has none).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BED_APISERVER_ARGS,
@@ -23,6 +24,7 @@ import { freePort } from '../support/ports.ts';
 import { requireCommand, requireFile } from '../support/require.ts';
 
 const NS = 'default';
+const execFileAsync = promisify(execFile);
 
 interface VbmcJson {
   metadata: { name: string; uid: string; finalizers?: string[]; generation: number };
@@ -341,6 +343,41 @@ describe('operator on a real apiserver', () => {
     expect(await shows('On')).toContain(`${ready.status?.serviceIP}:623`);
     expect(await reset('ForceOff')).toBeLessThan(300);
     await shows('Off');
+    // The same through IPMI, as MAAS drives it.
+    const ipmitool = requireCommand('ipmitool', 'npm run bed -- apt');
+    const lan = [
+      '-I',
+      'lanplus',
+      '-H',
+      '127.0.0.1',
+      '-p',
+      String(ipmiPort),
+      '-U',
+      field('username'),
+      '-P',
+      field('password'),
+    ];
+    await execFileAsync(ipmitool, [...lan, 'chassis', 'power', 'on']);
+    await shows('On');
+    await execFileAsync(ipmitool, [...lan, 'chassis', 'power', 'off']);
+    await shows('Off');
+    // A boot override set over IPMI appears in the status.
+    await execFileAsync(ipmitool, [...lan, 'chassis', 'bootdev', 'pxe']);
+    const boot = await waitFor(
+      'bootOverride Pxe',
+      async () => {
+        const v = await getJson<VbmcJson & { status: { bootOverride?: { target?: string } } }>(cluster, [
+          'get',
+          'vbmc',
+          'live',
+          '-n',
+          NS,
+        ]);
+        return v.status.bootOverride?.target === 'Pxe' ? v.status.bootOverride : undefined;
+      },
+      40,
+    );
+    expect(boot).toMatchObject({ target: 'Pxe', enabled: 'Once' });
 
     // The agent goes away: the status says so instead of keeping a stale power state.
     const exited = new Promise((r) => agent?.once('exit', r));
