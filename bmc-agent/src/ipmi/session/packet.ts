@@ -8,7 +8,7 @@ import { AsfType, decodeAsf, encodePresencePong } from '../codec/asf.ts';
 import { CodecError } from '../codec/errors.ts';
 import { decodeLanRequest, type LanRequest, responseFor } from '../codec/message.ts';
 import { decodeRmcp, encodeRmcp, RmcpClass } from '../codec/rmcp.ts';
-import { AuthType, decodeSession15, encodeSession15 } from '../codec/session15.ts';
+import { AuthType } from '../codec/session15.ts';
 import {
   decodeSession20,
   encodeSession20,
@@ -18,13 +18,13 @@ import {
 } from '../codec/session20.ts';
 import { decryptAesCbc128, encryptAesCbc128 } from '../crypto/confidentiality.ts';
 import { integrityCode, integrityCodeLength, verifyIntegrity } from '../crypto/integrity.ts';
-import { md5AuthCode, v15Key, verifyMd5AuthCode } from '../crypto/md5.ts';
 import { ConfidentialityAlgorithm, IntegrityAlgorithm } from '../crypto/suites.ts';
 import { Channel, type CommandContext, type CommandDispatcher, CompletionCode, type IpmiResponse } from '../types.ts';
 import { type EstablishContext, openSession, rakp1, rakp3 } from './establish.ts';
+import { handleV15Packet } from './packet15.ts';
 import type { Session } from './session.ts';
+import { allowedWithoutSession } from './sessionless.ts';
 import type { SessionTable } from './table.ts';
-import { activateSession, getSessionChallenge, type V15Context } from './v15.ts';
 
 export interface Remote {
   address: string;
@@ -55,24 +55,6 @@ export type PayloadListener = (session: Session, payload: Uint8Array) => void;
 export interface PayloadSecurity {
   encrypt: boolean;
   authenticate: boolean;
-}
-
-const APP_NETFN = 0x06;
-const Cmd = {
-  GetChannelAuthCapabilities: 0x38,
-  GetSessionChallenge: 0x39,
-  ActivateSession: 0x3a,
-  GetChannelCipherSuites: 0x54,
-} as const;
-
-/** Commands a console may send before it has a session (IPMI 2.0 §13.14, §22.15). */
-function allowedWithoutSession(req: LanRequest, v15: boolean, allowV15: boolean): boolean {
-  if (req.netFn !== APP_NETFN) return false;
-  if (req.cmd === Cmd.GetChannelAuthCapabilities) return true;
-  if (req.cmd === Cmd.GetChannelCipherSuites) return !v15;
-  // Activate Session arrives under the temporary session ID from the challenge, so never sessionless.
-  if (req.cmd === Cmd.GetSessionChallenge) return v15 && allowV15;
-  return false;
 }
 
 export class PacketHandler {
@@ -118,83 +100,14 @@ export class PacketHandler {
     return { reply: encodeRmcp(RmcpClass.Asf, encodePresencePong(msg.tag)) };
   }
 
-  /** IPMI 1.5 framing: sessionless discovery always; MD5 sessions only when IPMI 1.5 is allowed. */
-  private async v15(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
-    const p = decodeSession15(body);
-    if (p.sessionId === 0) {
-      if (p.authType !== AuthType.None) return { rejected: 'no-session' };
-      const req = decodeLanRequest(p.message);
-      if (!allowedWithoutSession(req, true, this.deps.allowV15)) return { rejected: 'no-session' };
-      let res: IpmiResponse;
-      let rejected: string | undefined;
-      if (req.cmd === Cmd.GetSessionChallenge) {
-        const out = getSessionChallenge(this.v15Context(remote), req.data);
-        res = out.response ?? { cc: CompletionCode.Unspecified, data: new Uint8Array(0) };
-        rejected = out.rejected;
-      } else {
-        res = await this.dispatch(req, undefined);
-      }
-      const message = responseFor(req, res.cc, res.data);
-      const reply = encodeRmcp(
-        RmcpClass.Ipmi,
-        encodeSession15({ authType: AuthType.None, sequence: 0, sessionId: 0, message }),
-      );
-      return rejected ? { reply, rejected } : { reply };
-    }
-    if (!this.deps.allowV15) return { rejected: 'v15-session' };
-    if (p.authType !== AuthType.Md5) return { rejected: 'security-mismatch' };
-    const req = decodeLanRequest(p.message);
-    if (req.netFn === APP_NETFN && req.cmd === Cmd.ActivateSession) {
-      const out = activateSession(this.v15Context(remote), p, req.data);
-      if (!out.response) return out.rejected ? { rejected: out.rejected } : {};
-      // The answer goes out under the temporary session ID (= the new one), signed with the password, carrying the
-      // console's initial outbound number: FreeIPMI starts its receive window from it (0 on refusals).
-      const key = out.session?.v15Key ?? this.pendingV15Key(p.sessionId);
-      const sequence = out.session ? out.session.nextOutboundSequence() : 0;
-      const outcome: PacketOutcome = {};
-      if (key)
-        outcome.reply = this.sealed15(key, p.sessionId, sequence, responseFor(req, out.response.cc, out.response.data));
-      if (out.rejected) outcome.rejected = out.rejected;
-      if (out.session) outcome.opened = out.session;
-      return outcome;
-    }
-    const session = this.deps.table.byId(p.sessionId);
-    if (!session?.v15Key || session.remoteAddress !== remote.address) return { rejected: 'unknown-session' };
-    if (!verifyMd5AuthCode(session.v15Key, p.sessionId, p.sequence, p.message, p.authCode))
-      return { rejected: 'integrity' };
-    const verdict = session.authenticatedWindow.check(p.sequence);
-    if (verdict !== 'ok')
-      return { rejected: verdict === 'duplicate' || verdict === 'too-old' ? 'replay' : `sequence-${verdict}` };
-    session.authenticatedWindow.commit(p.sequence);
-    this.deps.table.touch(session);
-    const res = await this.dispatch(req, session);
-    return {
-      reply: this.sealed15(
-        session.v15Key,
-        session.id,
-        session.nextOutboundSequence(),
-        responseFor(req, res.cc, res.data),
-      ),
-    };
-  }
-
-  private v15Context(remote: Remote): V15Context {
-    return { table: this.deps.table, store: this.deps.store, remoteAddress: remote.address, remotePort: remote.port };
-  }
-
-  /** The password key of a pending v1.5 activation, to sign an error answer to Activate Session. */
-  private pendingV15Key(id: number): Uint8Array | undefined {
-    const pending = this.deps.table.handshake(id);
-    const user = pending?.v15 ? this.deps.store.userById(pending.v15.userId) : undefined;
-    return user ? v15Key(user.password) : undefined;
-  }
-
-  private sealed15(key: Uint8Array, sessionId: number, sequence: number, message: Uint8Array): Uint8Array {
-    const authCode = md5AuthCode(key, sessionId, sequence, message);
-    return encodeRmcp(
-      RmcpClass.Ipmi,
-      encodeSession15({ authType: AuthType.Md5, sequence, sessionId, authCode, message }),
-    );
+  /** IPMI 1.5 framing (packet15.ts): sessionless discovery always; MD5 sessions only when allowed. */
+  private v15(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+    return handleV15Packet(body, remote, {
+      table: this.deps.table,
+      store: this.deps.store,
+      allowV15: this.deps.allowV15,
+      dispatch: (req, session) => this.dispatch(req, session),
+    });
   }
 
   private async v20(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
