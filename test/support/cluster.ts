@@ -11,11 +11,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
+import { freePorts } from './ports.ts';
 import { requireFile } from './require.ts';
 
 const installHint = 'npm run bed -- k8s';
@@ -272,28 +272,6 @@ function kubeconfigYaml(server: string, ca: string, cert: string, key: string): 
     contexts: [{ name: 'test', context: { cluster: 'test', user: 'admin', namespace: 'default' } }],
     'current-context': 'test',
   });
-}
-
-/** Ports the kernel hands out for port 0, released right away for the child to bind. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address for a listening socket');
-    return address.port;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /** Starts a binary with its output in <dir>/<name>.log (read back when it fails). */
