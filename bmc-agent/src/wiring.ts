@@ -193,9 +193,9 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
             if (config.stopVmOnExit) await machine.shutdown(true, config.gracefulShutdownTimeoutS * 1000);
             else machine.detach();
           } else {
-            machine.close();
+            await machine.close();
           }
-          await store.update(() => {}); // waits for queued writes (the last power state)
+          await machine.settled();
           log.info('agent stopped');
         })();
         return stopping;
@@ -204,7 +204,7 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
   } catch (err) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     if (machine instanceof ManagedMachine) await machine.shutdown(false, 5_000);
-    else machine.close();
+    else await machine.close();
     throw err;
   }
 }

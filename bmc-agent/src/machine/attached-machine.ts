@@ -52,9 +52,11 @@ export class AttachedMachine extends BaseMachine {
     });
   }
 
-  close(): void {
+  /** Stops talking to QEMU (which keeps running) and waits for queued state writes. */
+  async close(): Promise<void> {
     if (this.#gracefulTimer) clearTimeout(this.#gracefulTimer);
     this.qmp.close();
+    await this.settled();
   }
 
   /** Re-reads the run state: running → On, anything else → Off. */

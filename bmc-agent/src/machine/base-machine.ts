@@ -40,6 +40,7 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
   protected recordPowerState = true;
   #power: PowerState = 'Off';
   #recorded: 'On' | 'Off' | null = null;
+  #persisting: Promise<void> = Promise.resolve();
   #queue: Promise<unknown> = Promise.resolve();
   readonly #onPowerAction: PowerActionObserver | undefined;
 
@@ -70,12 +71,21 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
     this.#recorded ??= this.store.state().lastPowerState;
     if ((state === 'On' || state === 'Off') && this.recordPowerState && this.#recorded !== state) {
       this.#recorded = state;
-      this.store
+      const write = this.store
         .update((d) => {
           d.lastPowerState = state;
         })
-        .catch((err: Error) => this.log.error({ err: err.message }, 'cannot record the power state'));
+        .then(
+          () => undefined,
+          (err: Error) => this.log.error({ err: err.message }, 'cannot record the power state'),
+        );
+      this.#persisting = this.#persisting.then(() => write);
     }
+  }
+
+  /** Resolves once every power state record queued so far is on disk (shutdown, tests). */
+  settled(): Promise<void> {
+    return this.#persisting;
   }
 
   /** Runs actions one at a time, in arrival order; a failed action does not block the next. */

@@ -135,6 +135,7 @@ export class ManagedMachine extends BaseMachine {
         await proc.stop();
       }
     });
+    await this.settled();
   }
 
   /** Leaves QEMU running (VM_STOP_ON_EXIT=false): only the QMP connection is closed; the next agent adopts it. */

@@ -21,7 +21,7 @@ interface AttachRig {
 }
 let rig: AttachRig | null = null;
 afterEach(async () => {
-  rig?.machine.close();
+  await rig?.machine.close();
   await rig?.qemu.stop();
   if (rig) await rm(rig.dir, { recursive: true, force: true });
   rig = null;
@@ -139,7 +139,7 @@ describe('attach mode', () => {
       await waitForPower(machine, 'Off', 10_000);
       await expect(machine.reset('On')).rejects.toMatchObject({ code: 'unavailable' });
     } finally {
-      machine.close();
+      await machine.close();
       await qemu?.stop();
       await rm(dir, { recursive: true, force: true });
     }

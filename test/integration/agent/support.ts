@@ -65,7 +65,7 @@ export async function agentRig(env: Record<string, string> = {}): Promise<AgentR
     machine,
     async cleanup() {
       if ('shutdown' in machine) await machine.shutdown(false, 5_000);
-      else machine.close();
+      else await machine.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
