@@ -13,7 +13,8 @@ export const Cmd = {
 export function allowedWithoutSession(req: LanRequest, v15: boolean, allowV15: boolean): boolean {
   if (req.netFn !== APP_NETFN) return false;
   if (req.cmd === Cmd.GetChannelAuthCapabilities) return true;
-  if (req.cmd === Cmd.GetChannelCipherSuites) return !v15;
+  // Discovery: answered in whichever framing it arrives (ipmitool uses 2.0, the spec allows 1.5 too).
+  if (req.cmd === Cmd.GetChannelCipherSuites) return true;
   // Activate Session arrives under the temporary session ID from the challenge, so never sessionless.
   if (req.cmd === Cmd.GetSessionChallenge) return v15 && allowV15;
   return false;

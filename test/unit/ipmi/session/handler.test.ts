@@ -356,9 +356,28 @@ describe('packets without a session', () => {
     expect(res).toMatchObject({ cc: 0, cmd: 0x38, rqSeq: 0x21, netFn: 7 });
   });
 
-  it('answers Get Channel Cipher Suites in IPMI 2.0 framing', async () => {
+  it('answers Get Channel Cipher Suites in either framing', async () => {
     const b = await open();
     expect((await b.send(v20(6, 0x54, [0x0e, 0x00, 0x80]))).reply).toBeDefined();
+    const message = encodeLanRequest({
+      rsAddr: 0x20,
+      netFn: 6,
+      rsLun: 0,
+      rqAddr: 0x81,
+      rqSeq: 3,
+      rqLun: 0,
+      cmd: 0x54,
+      data: Uint8Array.of(0x0e, 0x00, 0x80),
+    });
+    const { reply } = await b.send(
+      encodeRmcp(RmcpClass.Ipmi, encodeSession15({ authType: 0, sequence: 0, sessionId: 0, message })),
+    );
+    if (!reply) throw new Error('no reply');
+    expect(decodeLanResponse(decodeSession15(decodeRmcp(reply).body).message)).toMatchObject({
+      cc: 0,
+      cmd: 0x54,
+      rqSeq: 3,
+    });
   });
 
   it('refuses every other command before a session exists', async () => {
