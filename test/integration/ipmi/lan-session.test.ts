@@ -279,6 +279,32 @@ describe('refusals are counted and change nothing', () => {
     expect(await rejected('unknown-user')).toBeGreaterThan(before);
   });
 
+  it('privilege: an Operator account logs in with -L OPERATOR and is refused Administrator (RAKP 2 0Ah)', async () => {
+    await rig.store.update((st) => {
+      st.users.push({
+        id: 9,
+        name: 'oper',
+        password: 'oper-pass',
+        enabled: true,
+        channels: { 1: { privilege: 3, callin: true, linkAuth: true, ipmiMessaging: true } },
+      });
+    });
+    const ok = await ipmitool(['-L', 'OPERATOR', 'chassis', 'power', 'status'], {
+      user: 'oper',
+      password: 'oper-pass',
+    });
+    expect(ok.out.trim()).toBe('Chassis Power is off');
+    const before = await rejected('privilege');
+    // ipmitool names the RAKP 2 status only when verbose.
+    const refused = await ipmitool(['-v', 'mc', 'info'], { user: 'oper', password: 'oper-pass' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/RAKP 2 message indicates an error : unauthorized role/);
+    expect(await rejected('privilege')).toBe(before + 1);
+    await rig.store.update((st) => {
+      st.users = st.users.filter((u) => u.id !== 9);
+    });
+  });
+
   it('cipher suite 0: Open Session refused', async () => {
     const before = await rejected('cipher-unsupported');
     const r = await ipmitool(['-C', '0', 'mc', 'info']);
