@@ -1,0 +1,128 @@
+// Part 3: agent footprint, QEMU excluded (managed mode, VM off): time from spawn to the first 200 on the service
+// root (cold = empty STATE_DIR, so the TLS pair and state file are created; warm = restart on that STATE_DIR), RSS
+// idle (after a quiet period) and under Redfish load (64 keep-alive connections, session auth), peak RSS.
+// sushy-tools is measured the same way for reference.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_PASS, AGENT_USER, redfishSession, startAgent } from './lib/agent.ts';
+import { runLoad } from './lib/http-load.ts';
+import { loadAverage, peakRssMiB, rssMiB, sleep } from './lib/proc.ts';
+import { startSushy } from './lib/sushy.ts';
+import type { BenchOptions, FootprintResults, FootprintRow } from './lib/types.ts';
+
+function say(line: string): void {
+  process.stdout.write(`  footprint: ${line}\n`);
+}
+
+async function rssUnderLoad(
+  pid: number,
+  url: string,
+  headers: Record<string, string>,
+  durationMs: number,
+): Promise<number> {
+  let max = 0;
+  const timer = setInterval(() => {
+    max = Math.max(max, rssMiB(pid) ?? 0);
+  }, 100);
+  try {
+    await runLoad({ url, headers, connections: 64, durationMs, warmupMs: 0 });
+  } finally {
+    clearInterval(timer);
+  }
+  return Math.max(max, rssMiB(pid) ?? 0);
+}
+
+export async function benchFootprint(o: BenchOptions): Promise<FootprintResults> {
+  const starts = o.quick ? 2 : 5;
+  const idleMs = o.quick ? 3_000 : 10_000;
+  const loadMs = o.quick ? 2_000 : 5_000;
+  const rows: FootprintRow[] = [];
+
+  const stateDir = mkdtempSync(join(tmpdir(), 'qemu-bmc-bench-footprint-'));
+  try {
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      const a = await startAgent(process.cwd(), o.workDir, `cold${i}`);
+      cold.push(a.firstOkMs);
+      await a.stop();
+    }
+    // The last run keeps going for the RSS measurements.
+    for (let i = 0; i < starts; i++) {
+      const a = await startAgent(process.cwd(), o.workDir, `warm${i}`, { stateDir, keepState: true });
+      warm.push(a.firstOkMs);
+      if (i < starts - 1) {
+        await a.stop();
+        continue;
+      }
+      try {
+        await sleep(idleMs);
+        const idle = rssMiB(a.proc.pid) ?? Number.NaN;
+        const token = await redfishSession(a.redfishUrl, AGENT_USER, AGENT_PASS);
+        const load = await rssUnderLoad(
+          a.proc.pid,
+          `${a.redfishUrl}/redfish/v1/Systems/1`,
+          { 'X-Auth-Token': token },
+          loadMs,
+        );
+        const peak = peakRssMiB(a.proc.pid) ?? Number.NaN;
+        rows.push({
+          server: 'qemu-bmc (cold start)',
+          startMs: cold,
+          rssIdleMiB: idle,
+          rssLoadMiB: load,
+          rssPeakMiB: peak,
+        });
+        rows.push({
+          server: 'qemu-bmc (warm start)',
+          startMs: warm,
+          rssIdleMiB: idle,
+          rssLoadMiB: load,
+          rssPeakMiB: peak,
+        });
+        say(
+          `qemu-bmc: start cold ${cold.map((v) => v.toFixed(0)).join('/')} ms, warm ${warm.map((v) => v.toFixed(0)).join('/')} ms; ` +
+            `RSS idle ${idle.toFixed(1)} MiB, load ${load.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB [load ${loadAverage()[0]}]`,
+        );
+      } finally {
+        await a.stop();
+      }
+    }
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+
+  const sushyStarts: number[] = [];
+  for (let i = 0; i < starts; i++) {
+    const s = await startSushy(o.workDir, false);
+    sushyStarts.push(s.firstOkMs);
+    if (i < starts - 1) {
+      await s.stop();
+      continue;
+    }
+    try {
+      await sleep(idleMs);
+      const idle = rssMiB(s.proc.pid) ?? Number.NaN;
+      const load = await rssUnderLoad(s.proc.pid, s.systemUrl, {}, loadMs);
+      const peak = peakRssMiB(s.proc.pid) ?? Number.NaN;
+      rows.push({ server: 'sushy-tools', startMs: sushyStarts, rssIdleMiB: idle, rssLoadMiB: load, rssPeakMiB: peak });
+      say(
+        `sushy-tools: start ${sushyStarts.map((v) => v.toFixed(0)).join('/')} ms; RSS idle ${idle.toFixed(1)} MiB, ` +
+          `load ${load.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB`,
+      );
+    } finally {
+      await s.stop();
+    }
+  }
+  return {
+    rows,
+    notes: [
+      `Start: spawn of \`node bmc-agent/src/main.ts\` (Node 24 strips types at load) to the first 200 on GET /redfish/v1, ` +
+        `polled every 5 ms; ${starts} starts each. Cold = fresh STATE_DIR (generates the self-signed TLS pair, creates ` +
+        'bmc-state.json and vm-uuid); warm = the same STATE_DIR again, as after a pod restart.',
+      `RSS: VmRSS from /proc/<pid>/status after ${idleMs / 1000} s idle, the maximum sampled every 100 ms under ` +
+        `${loadMs / 1000} s of 64-connection session-auth GETs of Systems/1, and VmHWM.`,
+    ],
+  };
+}

@@ -1,0 +1,185 @@
+// Part 2: IPMI over LAN (RMCP+, cipher suite 3 for every server):
+//  - full sessions driven by `ipmitool -I lanplus ... mc info` (process start, Get Channel Auth Capabilities,
+//    Open Session, RAKP 1-4, Get Device ID, Close Session), N times in a row;
+//  - full sessions from our TS console (Open Session, RAKP 1-4, Get Device ID, Close Session), no process start;
+//  - commands per second on one established session (Get Device ID, one in flight).
+// Servers: our agent (VM off, managed mode), OpenIPMI ipmi_sim, pyghmi's Bmc (VirtualBMC's protocol core).
+import { AGENT_PASS, AGENT_USER, startAgent } from './lib/agent.ts';
+import { percentile } from './lib/http-load.ts';
+import { IpmiLanClient } from './lib/ipmi-client.ts';
+import { type RunningIpmiPeer, startIpmiSim, startPyghmiBmc } from './lib/ipmi-peers.ts';
+import { execFileAsync, loadAverage } from './lib/proc.ts';
+import type { BenchOptions, IpmiCommandRow, IpmiResults, IpmiSessionRow } from './lib/types.ts';
+
+const SUITE = 3;
+
+function say(line: string): void {
+  process.stdout.write(`  ipmi: ${line}\n`);
+}
+
+interface Target {
+  label: string;
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+async function ipmitoolSessions(t: Target, count: number): Promise<IpmiSessionRow> {
+  const times: number[] = [];
+  let failures = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const s = performance.now();
+    try {
+      const args = ['-I', 'lanplus', '-H', '127.0.0.1', '-p', String(t.port), '-U', t.user, '-P', t.password];
+      await execFileAsync('ipmitool', [...args, '-C', String(SUITE), '-R', '1', '-N', '2', 'mc', 'info'], {
+        timeout: 10_000,
+      });
+      times.push(performance.now() - s);
+    } catch (err) {
+      failures++;
+      firstError ??= String((err as { stderr?: string }).stderr || (err as Error).message).slice(0, 300);
+    }
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = times.sort((a, b) => a - b);
+  const row: IpmiSessionRow = {
+    server: `${t.label} · ipmitool`,
+    sessions: times.length,
+    failures,
+    perSecond: times.length / elapsed,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
+  if (firstError) row.firstError = firstError;
+  return row;
+}
+
+async function clientSessions(t: Target, count: number): Promise<IpmiSessionRow> {
+  const times: number[] = [];
+  let failures = 0;
+  let firstError: string | undefined;
+  const client = await IpmiLanClient.connect('127.0.0.1', t.port, 2_000);
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < count; i++) {
+      const s = performance.now();
+      try {
+        await client.open(t.user, t.password, SUITE);
+        const r = await client.command(0x06, 0x01);
+        if (r.cc !== 0) throw new Error(`Get Device ID cc 0x${r.cc.toString(16)}`);
+        await client.closeSession();
+        times.push(performance.now() - s);
+      } catch (err) {
+        failures++;
+        firstError ??= (err as Error).message;
+      }
+    }
+  } finally {
+    client.close();
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = times.sort((a, b) => a - b);
+  const row: IpmiSessionRow = {
+    server: `${t.label} · TS console`,
+    sessions: times.length,
+    failures,
+    perSecond: times.length / elapsed,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
+  if (firstError) row.firstError = firstError;
+  return row;
+}
+
+async function commandRate(t: Target, durationMs: number): Promise<IpmiCommandRow> {
+  const client = await IpmiLanClient.connect('127.0.0.1', t.port, 2_000);
+  const times: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  try {
+    await client.open(t.user, t.password, SUITE);
+    // Short warm-up, then measure.
+    for (let i = 0; i < 20; i++) await client.command(0x06, 0x01);
+    const end = performance.now() + durationMs;
+    while (performance.now() < end && errors < 50) {
+      const s = performance.now();
+      try {
+        const r = await client.command(0x06, 0x01);
+        if (r.cc !== 0) throw new Error(`cc 0x${r.cc.toString(16)}`);
+        times.push(performance.now() - s);
+      } catch (err) {
+        errors++;
+        firstError ??= (err as Error).message;
+      }
+    }
+    await client.closeSession().catch(() => undefined);
+  } catch (err) {
+    errors++;
+    firstError ??= (err as Error).message;
+  } finally {
+    client.close();
+  }
+  const sorted = times.sort((a, b) => a - b);
+  const row: IpmiCommandRow = {
+    server: t.label,
+    commands: times.length,
+    errors,
+    perSecond: times.length / (durationMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
+  if (firstError) row.firstError = firstError;
+  return row;
+}
+
+export async function benchIpmi(o: BenchOptions): Promise<IpmiResults> {
+  const ipmitoolCount = o.quick ? 15 : 50;
+  const clientCount = o.quick ? 60 : 300;
+  const durationMs = o.quick ? 2_000 : 5_000;
+  const sessions: IpmiSessionRow[] = [];
+  const commands: IpmiCommandRow[] = [];
+  const notes: string[] = [];
+  const starters: (() => Promise<Target>)[] = [
+    async () => {
+      const a = await startAgent(process.cwd(), o.workDir, 'ipmi');
+      return { label: 'qemu-bmc', port: a.ipmiPort, user: AGENT_USER, password: AGENT_PASS, stop: a.stop };
+    },
+    async (): Promise<RunningIpmiPeer> => startIpmiSim(o.workDir),
+    async (): Promise<RunningIpmiPeer> => startPyghmiBmc(o.workDir),
+  ];
+  for (const start of starters) {
+    const t = await start();
+    try {
+      const a = await ipmitoolSessions(t, ipmitoolCount);
+      const b = await clientSessions(t, clientCount);
+      const c = await commandRate(t, durationMs);
+      sessions.push(a, b);
+      commands.push(c);
+      for (const r of [a, b])
+        say(
+          `${r.server}: ${r.perSecond.toFixed(1)} sessions/s p50 ${r.p50Ms.toFixed(1)} ms${r.failures ? ` failures ${r.failures} (${r.firstError})` : ''}`,
+        );
+      say(
+        `${c.server}: ${c.perSecond.toFixed(0)} commands/s p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms` +
+          `${c.errors ? ` errors ${c.errors} (${c.firstError})` : ''} [load ${loadAverage()[0]}]`,
+      );
+    } finally {
+      await t.stop();
+    }
+  }
+  notes.push(
+    `Cipher suite ${SUITE} (HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128) everywhere: ipmi_sim (OpenIPMI 2.0.x lanserv) offers ` +
+      "RAKP-HMAC-SHA1/MD5 and AES-CBC-128 but no SHA-256 suites (no 17), and pyghmi's Bmc answers RAKP 2 with SHA-1 only.",
+    "VirtualBMC (`vbmc`) needs a libvirt daemon to create a BMC, and none runs here; its protocol stack is pyghmi's " +
+      "`pyghmi.ipmi.bmc.Bmc` (VirtualBMC's `VirtualBMC` class subclasses it and only adds libvirt calls for chassis " +
+      'commands), so the pyghmi peer is `fakebmc` from the venv, the same class with canned answers.',
+    `ipmitool: ${ipmitoolCount} runs of \`ipmitool -I lanplus -C 3 mc info\` in a row, each a new process (about half ` +
+      `of each run is ipmitool itself); TS console: ${clientCount} sessions from one process with the agent's own codec ` +
+      `and crypto modules (bench/lib/ipmi-client.ts); commands/s: Get Device ID for ${durationMs / 1000} s on one ` +
+      'session, one request in flight.',
+  );
+  return { cipherSuite: SUITE, sessions, commands, notes };
+}

@@ -1,0 +1,230 @@
+// A minimal RMCP+ console for the benchmarks, built on the agent's own codec and crypto modules: open a session
+// (Open Session, RAKP 1-4) with cipher suite 3 (HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128) or 17 (SHA-256), send IPMI
+// requests one at a time, close. One request in flight; a lost datagram is an error after `timeoutMs`, never retried.
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import {
+  BMC_SLAVE_ADDRESS,
+  decodeLanResponse,
+  encodeLanRequest,
+  REMOTE_CONSOLE_SOFTWARE_ID,
+} from '../../bmc-agent/src/ipmi/codec/message.ts';
+import {
+  decodeOpenSessionResponse,
+  decodeRakp2,
+  decodeRakp4,
+  encodeOpenSessionRequest,
+  encodeRakp1,
+  encodeRakp3,
+} from '../../bmc-agent/src/ipmi/codec/rakp.ts';
+import { decodeRmcp, encodeRmcp, RmcpClass } from '../../bmc-agent/src/ipmi/codec/rmcp.ts';
+import {
+  decodeSession20,
+  encodeSession20,
+  PayloadType,
+  splitTrailer,
+} from '../../bmc-agent/src/ipmi/codec/session20.ts';
+import {
+  authHash,
+  type HashName,
+  type RakpExchange,
+  rakp2AuthCode,
+  rakp3AuthCode,
+  rakp4Icv,
+  userKey,
+} from '../../bmc-agent/src/ipmi/crypto/auth.ts';
+import { decryptAesCbc128, encryptAesCbc128 } from '../../bmc-agent/src/ipmi/crypto/confidentiality.ts';
+import { integrityCode, integrityCodeLength, verifyIntegrity } from '../../bmc-agent/src/ipmi/crypto/integrity.ts';
+import { k1 as deriveK1, k2 as deriveK2, sessionIntegrityKey } from '../../bmc-agent/src/ipmi/crypto/keys.ts';
+import { type CipherSuite, suiteById } from '../../bmc-agent/src/ipmi/crypto/suites.ts';
+
+const ADMIN = 4;
+const NAME_ONLY_LOOKUP = 0x10;
+
+export interface IpmiReply {
+  cc: number;
+  data: Uint8Array;
+}
+
+export class IpmiLanClient {
+  private readonly socket: Socket;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly timeoutMs: number;
+  private waiter: ((msg: Buffer) => void) | undefined;
+  private suite: CipherSuite | undefined;
+  private bmcSessionId = 0;
+  private consoleSessionId = 0;
+  private sequence = 0;
+  private rqSeq = 0;
+  private keys: { k1: Uint8Array; k2: Uint8Array } | undefined;
+
+  private constructor(socket: Socket, host: string, port: number, timeoutMs: number) {
+    this.socket = socket;
+    this.host = host;
+    this.port = port;
+    this.timeoutMs = timeoutMs;
+    socket.on('message', (msg) => {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.(msg);
+    });
+  }
+
+  static async connect(host: string, port: number, timeoutMs = 2_000): Promise<IpmiLanClient> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => resolve());
+    });
+    return new IpmiLanClient(socket, host, port, timeoutMs);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private exchange(packet: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`no answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiter = (msg) => {
+        clearTimeout(timer);
+        resolve(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+      };
+      this.socket.send(packet, this.port, this.host);
+    });
+  }
+
+  private async sessionless(payloadType: number, payload: Uint8Array, expect: number): Promise<Uint8Array> {
+    const header = { payloadType, encrypted: false, authenticated: false, sessionId: 0, sequence: 0 };
+    const reply = await this.exchange(encodeRmcp(RmcpClass.Ipmi, encodeSession20({ header, payload })));
+    const p = decodeSession20(decodeRmcp(reply).body);
+    if (p.header.payloadType !== expect)
+      throw new Error(`expected payload type 0x${expect.toString(16)}, got 0x${p.header.payloadType.toString(16)}`);
+    return p.payload;
+  }
+
+  /** Open Session + RAKP 1..4; throws on any refusal or a bad authentication code. */
+  async open(user: string, password: string, suiteId = 3): Promise<void> {
+    const suite = suiteById(suiteId);
+    if (!suite) throw new Error(`cipher suite ${suiteId} unknown`);
+    const hash = authHash(suite.auth) as HashName;
+    const tag = randomBytes(1)[0] ?? 0;
+    this.consoleSessionId = randomBytes(4).readUInt32LE(0) || 1;
+    const osr = decodeOpenSessionResponse(
+      await this.sessionless(
+        PayloadType.OpenSessionRequest,
+        encodeOpenSessionRequest({
+          tag,
+          requestedPrivilege: ADMIN,
+          consoleSessionId: this.consoleSessionId,
+          auth: suite.auth,
+          integrity: suite.integrity,
+          confidentiality: suite.confidentiality,
+        }),
+        PayloadType.OpenSessionResponse,
+      ),
+    );
+    if (osr.status !== 0) throw new Error(`Open Session refused: status 0x${osr.status.toString(16)}`);
+    const kuid = userKey(password);
+    const x: RakpExchange = {
+      consoleSessionId: this.consoleSessionId,
+      bmcSessionId: osr.bmcSessionId,
+      consoleRandom: new Uint8Array(randomBytes(16)),
+      bmcRandom: new Uint8Array(0),
+      bmcGuid: new Uint8Array(0),
+      role: ADMIN | NAME_ONLY_LOOKUP,
+      userName: new TextEncoder().encode(user),
+    };
+    const r2 = decodeRakp2(
+      await this.sessionless(
+        PayloadType.Rakp1,
+        encodeRakp1({
+          tag,
+          bmcSessionId: osr.bmcSessionId,
+          consoleRandom: x.consoleRandom,
+          role: x.role,
+          userName: x.userName,
+        }),
+        PayloadType.Rakp2,
+      ),
+    );
+    if (r2.status !== 0) throw new Error(`RAKP 2 status 0x${r2.status.toString(16)}`);
+    x.bmcRandom = r2.bmcRandom;
+    x.bmcGuid = r2.bmcGuid;
+    if (Buffer.compare(Buffer.from(rakp2AuthCode(hash, kuid, x)), Buffer.from(r2.authCode)) !== 0)
+      throw new Error('RAKP 2 authentication code does not match (wrong password?)');
+    const sik = sessionIntegrityKey(hash, kuid, x);
+    const r4 = decodeRakp4(
+      await this.sessionless(
+        PayloadType.Rakp3,
+        encodeRakp3({ tag, status: 0, bmcSessionId: osr.bmcSessionId, authCode: rakp3AuthCode(hash, kuid, x) }),
+        PayloadType.Rakp4,
+      ),
+    );
+    if (r4.status !== 0) throw new Error(`RAKP 4 status 0x${r4.status.toString(16)}`);
+    if (Buffer.compare(Buffer.from(rakp4Icv(hash, sik, x)), Buffer.from(r4.integrityCheck)) !== 0)
+      throw new Error('RAKP 4 integrity check value does not match');
+    this.suite = suite;
+    this.bmcSessionId = osr.bmcSessionId;
+    this.keys = { k1: deriveK1(hash, sik), k2: deriveK2(hash, sik) };
+    this.sequence = 0;
+  }
+
+  /** One IPMI request inside the session; returns the completion code and data. */
+  async command(netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0)): Promise<IpmiReply> {
+    const suite = this.suite;
+    const keys = this.keys;
+    if (!suite || !keys) throw new Error('no session');
+    this.rqSeq = (this.rqSeq + 1) & 0x3f;
+    this.sequence = (this.sequence + 1) >>> 0 || 1;
+    const message = encodeLanRequest({
+      rsAddr: BMC_SLAVE_ADDRESS,
+      netFn,
+      rsLun: 0,
+      rqAddr: REMOTE_CONSOLE_SOFTWARE_ID,
+      rqSeq: this.rqSeq,
+      rqLun: 0,
+      cmd,
+      data,
+    });
+    const encrypted = suite.confidentiality !== 0;
+    const authenticated = suite.integrity !== 0;
+    const header = {
+      payloadType: PayloadType.Ipmi,
+      encrypted,
+      authenticated,
+      sessionId: this.bmcSessionId,
+      sequence: this.sequence,
+    };
+    const payload = encrypted ? encryptAesCbc128(keys.k2, message) : message;
+    const sign = (signed: Uint8Array): Uint8Array => integrityCode(suite.integrity, keys.k1, signed);
+    const reply = await this.exchange(
+      encodeRmcp(RmcpClass.Ipmi, encodeSession20(authenticated ? { header, payload, sign } : { header, payload })),
+    );
+    const body = decodeRmcp(reply).body;
+    const p = decodeSession20(body);
+    if (p.header.sessionId !== this.consoleSessionId) throw new Error('reply for another session');
+    if (authenticated) {
+      const { signed, authCode } = splitTrailer(body, p, integrityCodeLength(suite.integrity));
+      if (!verifyIntegrity(suite.integrity, keys.k1, signed, authCode)) throw new Error('reply integrity check failed');
+    }
+    const plain = p.header.encrypted ? decryptAesCbc128(keys.k2, p.payload) : p.payload;
+    const res = decodeLanResponse(plain);
+    if (res.rqSeq !== this.rqSeq || res.cmd !== cmd) throw new Error('reply to another request');
+    return { cc: res.cc, data: res.data };
+  }
+
+  /** Close Session (App 0x3C) for the current session. */
+  async closeSession(): Promise<void> {
+    const id = new Uint8Array(4);
+    new DataView(id.buffer).setUint32(0, this.bmcSessionId, true);
+    const r = await this.command(0x06, 0x3c, id);
+    this.suite = undefined;
+    this.keys = undefined;
+    if (r.cc !== 0) throw new Error(`Close Session: completion code 0x${r.cc.toString(16)}`);
+  }
+}

@@ -1,0 +1,115 @@
+// Shapes of bench/results/*.json.
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Working directory for logs and temp files of this run (removed at the end unless BENCH_KEEP=1). */
+  workDir: string;
+}
+
+export interface TargetCheck {
+  part: 'redfish' | 'ipmi' | 'footprint' | 'operator';
+  target: string;
+  /** The measured value, as text with its unit. */
+  measured: string;
+  /** Ratio against the best peer, or against the absolute target when there is no peer. */
+  ratio: string;
+  met: boolean | 'n/a';
+  note?: string;
+}
+
+export interface RedfishRow {
+  server: string;
+  auth: 'basic' | 'session' | 'none';
+  connections: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  firstError?: string;
+}
+
+export interface RedfishResults {
+  url: Record<string, string>;
+  durationMs: number;
+  rows: RedfishRow[];
+  notes: string[];
+}
+
+export interface IpmiSessionRow {
+  server: string;
+  sessions: number;
+  failures: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  firstError?: string;
+}
+
+export interface IpmiCommandRow {
+  server: string;
+  commands: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  firstError?: string;
+}
+
+export interface IpmiResults {
+  cipherSuite: number;
+  sessions: IpmiSessionRow[];
+  commands: IpmiCommandRow[];
+  notes: string[];
+}
+
+export interface FootprintRow {
+  server: string;
+  startMs: number[];
+  rssIdleMiB: number;
+  rssLoadMiB: number;
+  rssPeakMiB: number;
+}
+
+export interface FootprintResults {
+  rows: FootprintRow[];
+  notes: string[];
+}
+
+export interface OperatorRow {
+  count: number;
+  steadySeconds: number | null;
+  operatorRssMiB: number;
+  operatorPeakRssMiB: number;
+  operatorCpuSeconds: number;
+  /** apiserver_request_total delta (every client) from creating the objects to steady state, by verb. */
+  apiRequestsByVerb: Record<string, number>;
+  /** The operator's own requests (audit log, by user agent) per VirtualBMC, by verb. */
+  operatorRequestsPerVbmc: Record<string, number>;
+  idleSeconds: number;
+  /** Operator writes in the idle window, excluding its Lease renewals. */
+  idleWrites: number;
+  idleLeaseWrites: number;
+  idleCpuSeconds: number;
+  idleWriteSamples: string[];
+  error?: string;
+}
+
+export interface OperatorResults {
+  rows: OperatorRow[];
+  notes: string[];
+}
+
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  parts: string[];
+  head: { rev: string; short: string; dirty: boolean };
+  machine: { cpus: number; memGiB: number; node: string; loadBefore: number[]; loadAfter: number[] };
+  redfish?: RedfishResults;
+  ipmi?: IpmiResults;
+  footprint?: FootprintResults;
+  operator?: OperatorResults;
+  targets: TargetCheck[];
+  errors: string[];
+}

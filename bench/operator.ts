@@ -1,0 +1,231 @@
+// Part 4: the operator at scale on the test control plane (etcd + kube-apiserver + kwok, test/support/cluster.ts),
+// a fresh cluster per N. The bench plays the scheduler (the bed has none) by binding pods to the kwok node.
+// Every VirtualBMC's agent link points at a closed loopback port (AGENT_ENDPOINTS), so no traffic leaves loopback
+// and the steady state is well defined: pod Running, status written for the current generation,
+// AgentReachable=False, links retrying with backoff (0.5 s doubling to 30 s).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, USER_AGENT } from '../operator/src/kube/client.ts';
+import {
+  auditArgs,
+  BED_APISERVER_ARGS,
+  kwokNode,
+  type OperatorProcess,
+  readAudit,
+  schedulePods,
+  startOperator,
+  WRITE_VERBS,
+} from '../operator/testing/cluster-harness.ts';
+import { type Cluster, startCluster } from '../test/support/cluster.ts';
+import { freePort } from '../test/support/ports.ts';
+import { cpuSeconds, loadAverage, peakRssMiB, rssMiB, sleep } from './lib/proc.ts';
+import type { BenchOptions, OperatorResults, OperatorRow } from './lib/types.ts';
+
+const NS = 'default';
+const CREATE_CONCURRENCY = 16;
+
+function say(line: string): void {
+  process.stdout.write(`  operator: ${line}\n`);
+}
+
+interface VbmcList {
+  items: {
+    metadata: { name: string; generation: number };
+    status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+  }[];
+}
+
+/** apiserver_request_total summed by verb. */
+async function requestsByVerb(cluster: Cluster): Promise<Record<string, number>> {
+  const { stdout } = await cluster.kubectl(['get', '--raw', '/metrics']);
+  const out: Record<string, number> = {};
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (verb && Number.isFinite(value)) out[verb] = (out[verb] ?? 0) + value;
+  }
+  return out;
+}
+
+function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}
+
+function vbmc(name: string): unknown {
+  return {
+    apiVersion: 'qemu-bmc.dev/v1alpha1',
+    kind: 'VirtualBMC',
+    metadata: { name, namespace: NS },
+    spec: { vm: { cpus: 1, memory: '512Mi', disks: [{ name: 'root', size: '1Gi' }] } },
+  };
+}
+
+async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimitMs: number): Promise<OperatorRow> {
+  const dir = mkdtempSync(join(o.workDir, `operator-${count}-`));
+  let cluster: Cluster | undefined;
+  let operator: OperatorProcess | undefined;
+  const row: OperatorRow = {
+    count,
+    steadySeconds: null,
+    operatorRssMiB: Number.NaN,
+    operatorPeakRssMiB: Number.NaN,
+    operatorCpuSeconds: Number.NaN,
+    apiRequestsByVerb: {},
+    operatorRequestsPerVbmc: {},
+    idleSeconds: idleMs / 1000,
+    idleWrites: Number.NaN,
+    idleLeaseWrites: Number.NaN,
+    idleCpuSeconds: Number.NaN,
+    idleWriteSamples: [],
+  };
+  try {
+    cluster = await startCluster({ kwok: true, apiserverArgs: [...BED_APISERVER_ARGS, ...auditArgs(dir)] });
+    await cluster.kubectl(['apply', '-f', 'crds/virtualbmc.yaml']);
+    await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
+    await cluster.kubectl(['apply', '-f', '-'], kwokNode);
+    const closedPort = await freePort(); // nothing listens here: every agent link is refused at once
+    const names = Array.from({ length: count }, (_, i) => `b${i}`);
+    operator = await startOperator(cluster, dir, 'op-bench', {
+      LOG_LEVEL: 'info',
+      RESYNC_SECONDS: '30',
+      LEASE_DURATION_SECONDS: '15',
+      LEASE_RENEW_SECONDS: '5',
+      AGENT_ENDPOINTS: names.map((n) => `${NS}/${n}=127.0.0.1:${closedPort}`).join(','),
+    });
+    const pid = operator.child.pid ?? -1;
+    await sleep(2_000); // leader election and informer start-up
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    const client = new KubeClient(kc);
+    const cpu0 = cpuSeconds(pid) ?? 0;
+    const before = await requestsByVerb(cluster);
+    const auditStart = readAudit(dir).length;
+
+    const t0 = performance.now();
+    const queue = [...names];
+    await Promise.all(
+      Array.from({ length: CREATE_CONCURRENCY }, async () => {
+        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+          await client.request('POST', `/apis/qemu-bmc.dev/v1alpha1/namespaces/${NS}/virtualbmcs`, {
+            body: vbmc(name),
+          });
+        }
+      }),
+    );
+    const createdS = (performance.now() - t0) / 1000;
+    say(`N=${count}: created in ${createdS.toFixed(1)} s [load ${loadAverage()[0]}]`);
+
+    const deadline = t0 + steadyLimitMs;
+    let settled = 0;
+    let lastReport = 0;
+    while (performance.now() < deadline) {
+      await schedulePods(cluster, NS).catch(() => 0);
+      const list = await client
+        .request<VbmcList>('GET', `/apis/qemu-bmc.dev/v1alpha1/namespaces/${NS}/virtualbmcs`)
+        .catch(() => ({ items: [] }) as VbmcList);
+      settled = list.items.filter(
+        (v) =>
+          v.status?.observedGeneration === v.metadata.generation &&
+          v.status.conditions?.find((c) => c.type === 'PodScheduled')?.status === 'True' &&
+          v.status.conditions?.find((c) => c.type === 'AgentReachable')?.status === 'False',
+      ).length;
+      if (settled === count) {
+        row.steadySeconds = (performance.now() - t0) / 1000;
+        break;
+      }
+      if (performance.now() - lastReport > 15_000) {
+        lastReport = performance.now();
+        say(
+          `N=${count}: ${settled}/${count} steady after ${((performance.now() - t0) / 1000).toFixed(0)} s, ` +
+            `operator RSS ${(rssMiB(pid) ?? 0).toFixed(0)} MiB [load ${loadAverage()[0]}]`,
+        );
+      }
+      await sleep(1_000);
+    }
+    const after = await requestsByVerb(cluster);
+    row.apiRequestsByVerb = diff(after, before);
+    row.operatorRssMiB = rssMiB(pid) ?? Number.NaN;
+    row.operatorPeakRssMiB = peakRssMiB(pid) ?? Number.NaN;
+    row.operatorCpuSeconds = (cpuSeconds(pid) ?? Number.NaN) - cpu0;
+    const byOperator = readAudit(dir)
+      .slice(auditStart)
+      .filter((e) => e.userAgent?.startsWith(USER_AGENT));
+    for (const e of byOperator) row.operatorRequestsPerVbmc[e.verb] = (row.operatorRequestsPerVbmc[e.verb] ?? 0) + 1;
+    for (const k of Object.keys(row.operatorRequestsPerVbmc))
+      row.operatorRequestsPerVbmc[k] = (row.operatorRequestsPerVbmc[k] ?? 0) / count;
+    if (row.steadySeconds === null) {
+      row.error = `only ${settled}/${count} steady after ${steadyLimitMs / 1000} s`;
+      say(`N=${count}: ${row.error}`);
+      return row;
+    }
+    say(
+      `N=${count}: steady in ${row.steadySeconds.toFixed(1)} s; operator RSS ${row.operatorRssMiB.toFixed(0)} MiB ` +
+        `(peak ${row.operatorPeakRssMiB.toFixed(0)}), CPU ${row.operatorCpuSeconds.toFixed(1)} s [load ${loadAverage()[0]}]`,
+    );
+
+    // Idle window: nothing changes; count what the operator writes.
+    const idleAudit = readAudit(dir).length;
+    const idleCpu0 = cpuSeconds(pid) ?? 0;
+    await sleep(idleMs);
+    await sleep(500); // the blocking audit log is written before the response, but let in-flight requests finish
+    row.idleCpuSeconds = (cpuSeconds(pid) ?? Number.NaN) - idleCpu0;
+    const writes = readAudit(dir)
+      .slice(idleAudit)
+      .filter((e) => e.userAgent?.startsWith(USER_AGENT) && WRITE_VERBS.has(e.verb));
+    const lease = writes.filter((e) => e.objectRef?.resource === 'leases');
+    const other = writes.filter((e) => e.objectRef?.resource !== 'leases');
+    row.idleWrites = other.length;
+    row.idleLeaseWrites = lease.length;
+    row.idleWriteSamples = other
+      .slice(0, 5)
+      .map(
+        (e) =>
+          `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.name}`,
+      );
+    say(
+      `N=${count}: idle ${idleMs / 1000} s: ${row.idleWrites} writes (+${row.idleLeaseWrites} Lease renewals), ` +
+        `operator CPU ${row.idleCpuSeconds.toFixed(2)} s, RSS ${(rssMiB(pid) ?? 0).toFixed(0)} MiB`,
+    );
+    row.operatorRssMiB = Math.max(row.operatorRssMiB, rssMiB(pid) ?? 0);
+    row.operatorPeakRssMiB = peakRssMiB(pid) ?? row.operatorPeakRssMiB;
+    return row;
+  } catch (err) {
+    row.error = (err as Error).message.slice(0, 500);
+    say(`N=${count}: failed: ${row.error}`);
+    return row;
+  } finally {
+    await operator?.stop();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchOperator(o: BenchOptions): Promise<OperatorResults> {
+  const fromEnv = process.env['BENCH_OPERATOR_COUNTS'];
+  const counts = fromEnv ? fromEnv.split(',').map(Number) : o.quick ? [50] : [100, 500, 1000];
+  const idleMs = o.quick ? 20_000 : 60_000;
+  const rows: OperatorRow[] = [];
+  for (const n of counts) rows.push(await runOne(o, n, idleMs, o.quick ? 120_000 : 420_000));
+  return {
+    rows,
+    notes: [
+      'A fresh etcd + kube-apiserver + kwok per N (test/support/cluster.ts), the operator as `node operator/src/main.ts` ' +
+        'with LOG_LEVEL=info, RESYNC_SECONDS=30 (so every idle window holds resyncs), Lease 15 s / renew 5 s; ' +
+        `VirtualBMCs created by ${CREATE_CONCURRENCY} parallel POSTs; the bench binds pods to the kwok node every second (no scheduler).`,
+      'Steady: every VirtualBMC has status for its generation, PodScheduled=True and AgentReachable=False (no agent ' +
+        'runs: AGENT_ENDPOINTS points every link at a closed loopback port, so connects are refused at once and retried ' +
+        'with backoff up to 30 s; with real Service IPs the links would time out instead and send SYNs off-host).',
+      'API requests: apiserver_request_total delta from the first create to steady, every client (operator, kwok, the ' +
+        "bench's creates/binds/polls); per VirtualBMC: the operator's own requests from the audit log (its user agent).",
+      `Idle: ${idleMs / 1000} s after steady; writes = the operator's create/update/patch/delete in the audit log, Lease ` +
+        'renewals counted apart.',
+    ],
+  };
+}
