@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { BmcStore } from '../bmc/types.ts';
 import type { Machine } from '../machine/types.ts';
+import { AccountRevisions } from './account-revisions.ts';
 import { createRequireAuth } from './auth.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_SESSIONS, type RedfishConfig } from './config.ts';
 import type { RedfishContext } from './context.ts';
@@ -68,6 +69,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
     return sessions.size;
   });
   const events = new EventHub(deps.machine, log);
+  const accountRevisions = new AccountRevisions(deps.store);
   const ctx: RedfishContext = {
     config,
     log,
@@ -76,6 +78,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
     sessions,
     metrics,
     events,
+    accountRevisions,
     listenPort: config.port,
   };
   if (deps.onManagerReset) ctx.onManagerReset = deps.onManagerReset;
@@ -138,5 +141,13 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   router.use(onError);
   app.use(router);
 
-  return { app, requireAuth, context: ctx, close: () => events.close() };
+  return {
+    app,
+    requireAuth,
+    context: ctx,
+    close: () => {
+      events.close();
+      accountRevisions.close();
+    },
+  };
 }

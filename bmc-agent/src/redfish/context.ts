@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { BmcStore } from '../bmc/types.ts';
 import type { Machine } from '../machine/types.ts';
+import type { AccountRevisions } from './account-revisions.ts';
 import type { RedfishConfig } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { RedfishMetrics } from './metrics.ts';
@@ -15,6 +16,7 @@ export interface RedfishContext {
   sessions: SessionTable;
   metrics: RedfishMetrics;
   events: EventHub;
+  accountRevisions: AccountRevisions;
   /** The HTTPS port really listened on (config.port may be 0). */
   listenPort: number;
   /** Called by Manager.Reset after sessions are dropped; the agent may restart services. */

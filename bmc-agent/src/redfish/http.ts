@@ -1,4 +1,4 @@
-// HTTP plumbing shared by every resource: routes with 405/Allow, JSON bodies, ETags, query rules.
+// HTTP plumbing shared by every resource: routes with 405/Allow, JSON bodies, ETags, Link, query rules.
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { baseMessage, malformedJson, RedfishError } from './errors.ts';
@@ -25,12 +25,24 @@ function runMiddleware(mw: RequestHandler, req: Request, res: Response): Promise
   });
 }
 
-/** Mounts one URI: each listed method behind its privilege; any other method gets 405 with Allow. */
+/**
+ * PATCHes run one at a time, so an If-Match check and the change it guards cannot interleave with another
+ * PATCH (two clients holding the same ETag: the second gets 412). PATCHes are rare and quick.
+ */
+let patchQueue: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const run = patchQueue.then(work, work);
+  patchQueue = run.catch(() => undefined);
+  return run;
+}
+
+/** Mounts one URI: each listed method behind its privilege; any other method gets 405. Allow is always sent. */
 export function route(router: Router, path: string, endpoints: Endpoints, authFor: AuthFor): void {
   const allowed = Object.keys(endpoints) as Method[];
   const allow = [...allowed, ...(endpoints.GET ? ['HEAD'] : [])].join(', ');
   router.all(path, async (req: Request, res: Response) => {
     res.locals.route = path;
+    res.setHeader('Allow', allow);
     const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
     const endpoint = endpoints[method];
     if (!endpoint) {
@@ -40,23 +52,45 @@ export function route(router: Router, path: string, endpoints: Endpoints, authFo
       throw new RedfishError(405, baseMessage('OperationNotAllowed'), { Allow: allow });
     }
     if (endpoint.privilege !== 'public') await runMiddleware(authFor(endpoint.privilege), req, res);
-    await endpoint.handle(req, res);
+    if (method === 'PATCH') await serialized(async () => endpoint.handle(req, res));
+    else await endpoint.handle(req, res);
   });
 }
 
-/** Weak ETag of a representation: changes whenever any property changes. */
-export function etagOf(body: unknown): string {
-  return `W/"${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 20)}"`;
+/** A collection that accepts POST: DSP0266 makes `POST <collection>/Members` the same request. */
+export function collectionRoute(router: Router, path: string, endpoints: Endpoints, authFor: AuthFor): void {
+  route(router, path, endpoints, authFor);
+  if (endpoints.POST) route(router, `${path}/Members`, { POST: endpoints.POST }, authFor);
+}
+
+/**
+ * Weak ETag of a representation: changes whenever any property changes. `version` covers state the
+ * representation does not show (an account's password), so such a write changes the ETag too.
+ */
+export function etagOf(body: unknown, version = ''): string {
+  const hash = createHash('sha256').update(JSON.stringify(body)).update(version).digest('hex');
+  return `W/"${hash.slice(0, 20)}"`;
 }
 
 function stripWeak(tag: string): string {
   return tag.trim().replace(/^W\//, '');
 }
 
-/** Sends a resource with its ETag; answers 304 when If-None-Match already has it. */
-export function sendResource(req: Request, res: Response, body: object, status = 200): void {
-  const etag = etagOf(body);
+/** DSP0266: GET and HEAD carry `Link: <json-schema>; rel=describedby` naming the resource's schema. */
+export function describedBy(body: object): string | undefined {
+  const type = (body as Record<string, unknown>)['@odata.type'];
+  const m = typeof type === 'string' ? /^#([A-Za-z]+)(?:\.(v\d+_\d+_\d+))?\.[A-Za-z]+$/.exec(type) : null;
+  if (!m) return undefined;
+  const file = m[2] ? `${m[1]}.${m[2]}.json` : `${m[1]}.json`;
+  return `<http://redfish.dmtf.org/schemas/v1/${file}>; rel=describedby`;
+}
+
+/** Sends a resource with its ETag and schema Link; answers 304 when If-None-Match already has it. */
+export function sendResource(req: Request, res: Response, body: object, status = 200, version = ''): void {
+  const etag = etagOf(body, version);
   res.setHeader('ETag', etag);
+  const link = describedBy(body);
+  if (link) res.setHeader('Link', link);
   const inm = req.get('If-None-Match');
   if (status === 200 && inm && inm.split(',').some((t) => stripWeak(t) === stripWeak(etag))) {
     res.status(304).end();
@@ -66,12 +100,12 @@ export function sendResource(req: Request, res: Response, body: object, status =
 }
 
 /** Rejects a write when If-Match is present and names another version of the resource. */
-export function checkIfMatch(req: Request, current: object): void {
+export function checkIfMatch(req: Request, current: object, version = ''): void {
   const header = req.get('If-Match');
   if (header === undefined) return;
   const tags = header.split(',').map((t) => t.trim());
   if (tags.includes('*')) return;
-  const etag = stripWeak(etagOf(current));
+  const etag = stripWeak(etagOf(current, version));
   if (!tags.some((t) => stripWeak(t) === etag)) throw new RedfishError(412, baseMessage('PreconditionFailed'));
 }
 
@@ -103,8 +137,12 @@ export const rejectQueryOptions: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export const ODATA_HEADERS: RequestHandler = (_req, res, next) => {
+export const ODATA_HEADERS: RequestHandler = (req, res, next) => {
   res.setHeader('OData-Version', '4.0');
   res.setHeader('Cache-Control', 'no-store');
+  // A client asking for another OData version gets 412 (DSP0266, OData-Version request header).
+  const asked = req.get('OData-Version');
+  if (asked !== undefined && asked.trim() !== '4.0')
+    throw new RedfishError(412, baseMessage('HeaderInvalid', [`OData-Version: ${asked}`]));
   next();
 };

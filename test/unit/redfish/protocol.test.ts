@@ -114,4 +114,60 @@ describe('Redfish protocol rules', () => {
     expect(r.status).toBe(200);
     expect(h.server.context.events.streamCount).toBe(0);
   });
+
+  it('every GET carries Allow and a Link to its JSON schema', async () => {
+    const r = await call(port, 'GET', '/redfish/v1/Systems/1');
+    expect(r.headers.allow).toBe('GET, PATCH, HEAD');
+    expect(r.headers.link).toMatch(
+      /^<http:\/\/redfish\.dmtf\.org\/schemas\/v1\/ComputerSystem\.v1_\d+_\d+\.json>; rel=describedby$/,
+    );
+    const coll = await call(port, 'GET', '/redfish/v1/Systems');
+    expect(coll.headers.link).toBe(
+      '<http://redfish.dmtf.org/schemas/v1/ComputerSystemCollection.json>; rel=describedby',
+    );
+  });
+
+  it('refuses an OData version other than 4.0 with 412', async () => {
+    const r = await call(port, 'GET', '/redfish/v1/', { auth: false, headers: { 'OData-Version': '4.1' } });
+    expect(r.status).toBe(412);
+    expect(messageIds(r)).toEqual(['HeaderInvalid']);
+    expect((await call(port, 'GET', '/redfish/v1/', { auth: false, headers: { 'OData-Version': '4.0' } })).status).toBe(
+      200,
+    );
+  });
+
+  it('answers a method Node does not know with 501 and a Redfish body', async () => {
+    const r = await call(port, 'FAKEMETHOD', '/redfish/v1/');
+    expect(r.status).toBe(501);
+    expect(messageIds(r)).toEqual(['OperationNotAllowed']);
+    expect((await call(port, 'GET', '/redfish/v1/')).status).toBe(200);
+  });
+
+  it("POST to a collection's Members is the same as POST to the collection", async () => {
+    const r = await call(port, 'POST', '/redfish/v1/SessionService/Sessions/Members', {
+      auth: false,
+      body: { UserName: 'admin', Password: 'password' },
+    });
+    expect(r.status).toBe(201);
+    expect(r.headers.location).toMatch(/^\/redfish\/v1\/SessionService\/Sessions\/[0-9a-f-]{36}$/);
+  });
+
+  it('two PATCHes with the same If-Match: only the first is applied', async () => {
+    const etag = (await call(port, 'GET', '/redfish/v1/AccountService/Accounts/3')).headers.etag as string;
+    const results = await Promise.all(
+      ['pw-one', 'pw-two', 'pw-three'].map((Password) =>
+        call(port, 'PATCH', '/redfish/v1/AccountService/Accounts/3', {
+          headers: { 'If-Match': etag },
+          body: { Password },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412]);
+    // A password change is invisible in the body, yet the ETag moved.
+    expect((await call(port, 'GET', '/redfish/v1/AccountService/Accounts/3')).headers.etag).not.toBe(etag);
+    await h.store.update((d) => {
+      const u = d.users.find((x) => x.id === 3);
+      if (u) u.password = 'oppass';
+    });
+  });
 });

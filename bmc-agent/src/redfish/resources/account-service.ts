@@ -5,7 +5,7 @@ import type { BmcState, BmcUser } from '../../bmc/types.ts';
 import { principalOf } from '../auth.ts';
 import { link, odataMeta, type RedfishContext } from '../context.ts';
 import { baseMessage, forbidden, notFound, RedfishError } from '../errors.ts';
-import { type AuthFor, bodyObject, checkIfMatch, route, sendResource } from '../http.ts';
+import { type AuthFor, bodyObject, checkIfMatch, collectionRoute, route, sendResource } from '../http.ts';
 import {
   ACCOUNT_ROLE_IDS,
   type AccountRoleId,
@@ -156,7 +156,7 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
     authFor,
   );
 
-  route(
+  collectionRoute(
     router,
     ACCOUNTS,
     {
@@ -213,7 +213,7 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
           if (!created) throw new Error(`account ${id} missing after create`);
           ctx.log.info({ id, name, by: principalOf(res).userName }, 'redfish account created');
           res.setHeader('Location', `${ACCOUNTS}/${id}`);
-          sendResource(req, res, accountBody(created), 201);
+          sendResource(req, res, accountBody(created), 201, ctx.accountRevisions.of(created.id));
         },
       },
     },
@@ -230,7 +230,7 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
           const user = accountOf(ctx, req);
           const p = principalOf(res);
           if (user.id !== p.userId && !hasPrivilege(p.role, 'ConfigureUsers')) throw forbidden();
-          sendResource(req, res, accountBody(user));
+          sendResource(req, res, accountBody(user), 200, ctx.accountRevisions.of(user.id));
         },
       },
       PATCH: {
@@ -239,7 +239,7 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
           const user = accountOf(ctx, req);
           const p = principalOf(res);
           const current = accountBody(user);
-          checkIfMatch(req, current);
+          checkIfMatch(req, current, ctx.accountRevisions.of(user.id));
           const body = bodyObject(req) ?? {};
           checkPatch(body, ACCOUNT_FIELDS, current);
           // Anyone may change their own password; everything else needs ConfigureUsers.
@@ -265,7 +265,7 @@ export function accountServiceRoutes(router: Router, ctx: RedfishContext, authFo
           ctx.log.info({ id: user.id, fields: Object.keys(body), by: p.userName }, 'redfish account changed');
           const after = ctx.store.userById(user.id);
           if (!after) throw new Error(`account ${user.id} missing after change`);
-          sendResource(req, res, accountBody(after));
+          sendResource(req, res, accountBody(after), 200, ctx.accountRevisions.of(after.id));
         },
       },
       DELETE: {

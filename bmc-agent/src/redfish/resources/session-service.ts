@@ -4,7 +4,7 @@ import { type Principal, principalOf } from '../auth.ts';
 import { SESSION_TIMEOUT_MAX, SESSION_TIMEOUT_MIN } from '../config.ts';
 import { link, odataMeta, type RedfishContext } from '../context.ts';
 import { baseMessage, forbidden, notFound, RedfishError, unauthorized } from '../errors.ts';
-import { type AuthFor, bodyObject, checkIfMatch, route, sendResource } from '../http.ts';
+import { type AuthFor, bodyObject, checkIfMatch, collectionRoute, route, sendResource } from '../http.ts';
 import { hasPrivilege, roleOf } from '../roles.ts';
 import { odataType } from '../schemas/catalog.ts';
 import { type Session, SessionLimitError } from '../sessions.ts';
@@ -77,7 +77,7 @@ export function sessionServiceRoutes(router: Router, ctx: RedfishContext, authFo
     authFor,
   );
 
-  route(
+  collectionRoute(
     router,
     SESSIONS,
     {
