@@ -40,6 +40,17 @@ export function parseHostPort(value: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || 'localhost'), port };
 }
 
+/** False when the request names an Origin whose host:port differs from the Host it was sent to. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 function rejectUpgrade(socket: Duplex, status: number, text: string, extra = ''): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
 }
@@ -54,6 +65,17 @@ export function createConsoleService(deps: ConsoleDeps): ConsoleService {
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
   const active = new Gauge({ name: 'qemubmc_console_active', help: 'Open noVNC consoles', registers: [deps.registry] });
+  new Gauge({
+    name: 'qemubmc_console_limit',
+    help: 'Most noVNC consoles open at once; more are refused with 503',
+    registers: [deps.registry],
+  }).set(deps.maxConsoles);
+  const bytes = new Counter({
+    name: 'qemubmc_console_bytes_total',
+    help: 'Bytes bridged between browsers and the VNC server',
+    labelNames: ['direction'],
+    registers: [deps.registry],
+  });
   const opened = new Counter({
     name: 'qemubmc_console_connections_total',
     help: 'Console WebSocket upgrades by result',
@@ -75,7 +97,11 @@ export function createConsoleService(deps: ConsoleDeps): ConsoleService {
   router.get('/novnc/vnc.html', requireAuth, (_req, res, next) => {
     // The ticket travels in the query string of the page the browser is sent to.
     if (typeof _req.query['ticket'] === 'string') {
-      res.sendFile(join(pageRoot, 'vnc.html'), { headers: { 'Cache-Control': 'no-store' } }, next);
+      res.sendFile(
+        join(pageRoot, 'vnc.html'),
+        { headers: { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' } },
+        next,
+      );
       return;
     }
     res.redirect(302, `/novnc/vnc.html?ticket=${tickets.issue()}`);
@@ -87,7 +113,15 @@ export function createConsoleService(deps: ConsoleDeps): ConsoleService {
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname !== '/websockify') return false;
+    let reserved = false;
     void (async () => {
+      // A browser attaches cached Basic credentials to any page's WebSocket to this host, so a page from another
+      // origin must not get a console (cross-site WebSocket hijacking). Non-browser clients send no Origin.
+      if (!sameOrigin(req)) {
+        opened.inc({ result: 'forbidden' });
+        rejectUpgrade(socket, 403, 'Forbidden');
+        return;
+      }
       const ticket = url.searchParams.get('ticket');
       const allowed = (ticket !== null && tickets.consume(ticket)) || (await deps.authorize(req));
       if (!allowed) {
@@ -100,15 +134,28 @@ export function createConsoleService(deps: ConsoleDeps): ConsoleService {
         rejectUpgrade(socket, 503, 'Service Unavailable');
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        open++;
+      // The slot is taken before the handshake completes, so concurrent upgrades cannot overshoot the limit.
+      open++;
+      reserved = true;
+      active.set(open);
+      const release = () => {
+        if (!reserved) return;
+        reserved = false;
+        open--;
         active.set(open);
+      };
+      // A handshake ws aborts (bad headers, the client gone) never reaches the callback: the socket's close frees it.
+      socket.once('close', release);
+      if (socket.destroyed) return release();
+      wss.handleUpgrade(req, socket, head, (ws) => {
         opened.inc({ result: 'opened' });
         log.info({ remote: req.socket.remoteAddress }, 'console opened');
-        bridgeToVnc(ws, target, () => {
-          open--;
-          active.set(open);
-          log.info('console closed');
+        bridgeToVnc(ws, target, {
+          onBytes: (direction, count) => bytes.inc({ direction }, count),
+          onClose: () => {
+            release();
+            log.info('console closed');
+          },
         });
       });
     })().catch((err: unknown) => {

@@ -6,7 +6,14 @@ import type { WebSocket } from 'ws';
 /** Pause reading from VNC while this many bytes are queued towards the browser. */
 const WS_HIGH_WATER = 1 << 20;
 
-export function bridgeToVnc(ws: WebSocket, target: { host: string; port: number }, onClose: () => void): void {
+export interface BridgeHooks {
+  /** Bytes moved: 'to_browser' (VNC → WebSocket) or 'to_vnc' (WebSocket → VNC). */
+  onBytes?: (direction: 'to_browser' | 'to_vnc', count: number) => void;
+  /** Called once, when both sides are closed or closing. */
+  onClose: () => void;
+}
+
+export function bridgeToVnc(ws: WebSocket, target: { host: string; port: number }, hooks: BridgeHooks): void {
   const tcp = net.connect({ host: target.host, port: target.port });
   tcp.setNoDelay(true);
   let closed = false;
@@ -15,18 +22,20 @@ export function bridgeToVnc(ws: WebSocket, target: { host: string; port: number 
     closed = true;
     tcp.destroy();
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-    onClose();
+    hooks.onClose();
   };
 
   tcp.on('data', (chunk: Buffer) => {
+    hooks.onBytes?.('to_browser', chunk.length);
     ws.send(chunk, { binary: true }, () => {
       if (tcp.isPaused() && ws.bufferedAmount < WS_HIGH_WATER) tcp.resume();
     });
     if (ws.bufferedAmount >= WS_HIGH_WATER) tcp.pause();
   });
   ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-    const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    if (!tcp.write(chunk)) {
+    const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    hooks.onBytes?.('to_vnc', chunk.length);
+    if (!tcp.write(chunk) && !ws.isPaused) {
       ws.pause();
       tcp.once('drain', () => ws.resume());
     }
