@@ -8,6 +8,7 @@ import { QmpClient, type QmpEvent } from '../qmp/client.ts';
 import { cont, injectNmi, queryStatus, stop, systemPowerdown, systemReset } from '../qmp/commands.ts';
 import { BaseMachine, type BaseMachineDeps } from './base-machine.ts';
 import { effectiveTarget } from './boot.ts';
+import { setBootIndex } from './boot-index.ts';
 import { type BootOverride, MachineError, type ResetType } from './types.ts';
 
 export interface AttachedMachineDeps extends BaseMachineDeps {
@@ -89,10 +90,7 @@ export class AttachedMachine extends BaseMachine {
     ] as const;
     for (const pass of [false, true])
       for (const [cls, id] of devices)
-        if ((cls === first) === pass)
-          await this.qmp
-            .execute('qom-set', { path: `/machine/peripheral/${id}`, property: 'bootindex', value: wanted[cls] })
-            .catch(() => undefined);
+        if ((cls === first) === pass) await setBootIndex(this.qmp, id, wanted[cls]).catch(() => undefined);
     this.#onceArmed = override.enabled === 'Once' && first !== null;
   }
 

@@ -7,6 +7,7 @@ import type { QmpClient, QmpEvent } from '../qmp/client.ts';
 import { cont, injectNmi, systemPowerdown, systemReset } from '../qmp/commands.ts';
 import { BaseMachine, type BaseMachineDeps } from './base-machine.ts';
 import { effectiveTarget } from './boot.ts';
+import { setBootIndex } from './boot-index.ts';
 import { buildLaunchPlan } from './launch.ts';
 import { type BootOverride, MachineError, type ResetType, type RestartCause } from './types.ts';
 
@@ -290,11 +291,7 @@ export class ManagedMachine extends BaseMachine {
     if (this.#config.vm.networks.length > 0) devices.push(['Pxe', DEVICE_IDS.nic(0)]);
     if (this.virtualMedia.get('USB1').inserted) devices.push(['Usb', DEVICE_IDS.usbMedia]);
     // Two passes keep every bootindex unique at each step: first everything back to its default, then the new first.
-    for (const [cls, id] of devices)
-      if (cls !== first)
-        await qmp.execute('qom-set', { path: `/machine/peripheral/${id}`, property: 'bootindex', value: wanted[cls] });
-    for (const [cls, id] of devices)
-      if (cls === first)
-        await qmp.execute('qom-set', { path: `/machine/peripheral/${id}`, property: 'bootindex', value: wanted[cls] });
+    for (const pass of [false, true])
+      for (const [cls, id] of devices) if ((cls === first) === pass) await setBootIndex(qmp, id, wanted[cls]);
   }
 }

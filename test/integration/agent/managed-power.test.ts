@@ -146,6 +146,17 @@ describe('managed mode power', () => {
     await expect(m.setBootOverride({ target: 'Floppy' as never })).rejects.toMatchObject({ code: 'invalid' });
   });
 
+  it('a Once override for a device the VM lacks (Pxe without NICs) still powers on and is consumed', async () => {
+    rig = await agentRig();
+    const m = managed(rig);
+    await m.setBootOverride({ target: 'Pxe', enabled: 'Once' });
+    await m.reset('On');
+    expect(m.powerState()).toBe('On');
+    expect(m.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Disabled' });
+    await m.reset('PowerCycle');
+    expect(m.powerState()).toBe('On');
+  });
+
   it('a Once override set while on is used by the next reset (same PID) and then cleared', async () => {
     rig = await agentRig();
     const m = managed(rig);
