@@ -196,6 +196,11 @@ export class ManagedMachine extends BaseMachine {
     try {
       const failed = await this.virtualMedia.plugAll(proc.qmp, this.#indexes(override)['Usb']);
       for (const media of failed) this.emit('media', media);
+      if (this.virtualMedia.get('USB1').inserted) {
+        // The USB disk was hot-plugged after QEMU built its firmware boot order; a reset while still paused rebuilds
+        // it with the disk (and its bootindex) included.
+        await resetAndWait(proc.qmp);
+      }
       if (override.enabled === 'Once') {
         // This boot's order was fixed when QEMU built its firmware tables at start; put the devices back to
         // the default order now so the next reset (or reboot from the guest) boots normally.
@@ -294,4 +299,23 @@ export class ManagedMachine extends BaseMachine {
     for (const pass of [false, true])
       for (const [cls, id] of devices) if ((cls === first) === pass) await setBootIndex(qmp, id, wanted[cls]);
   }
+}
+
+/** system_reset only queues the reset: wait for QEMU's RESET event so later bootindex changes come after it. */
+async function resetAndWait(qmp: QmpClient, timeoutMs = 5_000): Promise<void> {
+  const done = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      qmp.off('event', onEvent);
+      reject(new Error(`no RESET event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onEvent(e: QmpEvent) {
+      if (e.event !== 'RESET') return;
+      clearTimeout(timer);
+      qmp.off('event', onEvent);
+      resolve();
+    }
+    qmp.on('event', onEvent);
+  });
+  await systemReset(qmp);
+  await done;
 }
