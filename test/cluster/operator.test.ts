@@ -194,12 +194,45 @@ describe('operator on a real apiserver', () => {
     expect(env['IPMI_PASS']).toMatchObject({
       valueFrom: { secretKeyRef: { name: 'lab-bmc-credentials', key: 'pass' } },
     });
+    // A LoadBalancer BMC waits for its external address (what MAAS will register), then starts advertising it.
+    await waitFor(
+      'maas-node1 LoadBalancerPending',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'maas-node1', '-n', NS]);
+        return condition(v, 'Ready')?.reason === 'LoadBalancerPending' || undefined;
+      },
+      120,
+    );
+    await expect(cluster.kubectl(['get', 'pod', 'maas-node1-bmc', '-n', NS])).rejects.toThrow(/not found/);
+    // Play the load-balancer controller.
+    await cluster.kubectl([
+      'patch',
+      'service',
+      'maas-node1-bmc',
+      '-n',
+      NS,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}}',
+    ]);
     const maas = await waitFor(
       'pod maas-node1-bmc',
       () => getJson<PodJson>(cluster, ['get', 'pod', 'maas-node1-bmc', '-n', NS]),
       120,
     );
     expect(maas.metadata.annotations?.['k8s.v1.cni.cncf.io/networks']).toBe('maas-pxe');
+    expect(envOf(maas)['BMC_ADDRESS']).toBe('192.0.2.10');
+    expect(envOf(maas)['VM_BOOT_MODE']).toBe('uefi');
+    const maasVbmc = await waitFor(
+      'maas-node1 endpoints on the LB address',
+      async () => {
+        const v = await getJson<VbmcJson>(cluster, ['get', 'vbmc', 'maas-node1', '-n', NS]);
+        return v.status?.endpoints?.ipmi === '192.0.2.10:623' ? v : undefined;
+      },
+      120,
+    );
+    expect(maasVbmc.status?.endpoints?.redfish).toBe('https://192.0.2.10/redfish/v1');
     const own = await getJson<{ data: Record<string, string> }>(cluster, ['get', 'secret', 'node2-bmc', '-n', NS]);
     expect(Object.keys(own.data).sort()).toEqual(['tls.crt', 'tls.key']);
   });

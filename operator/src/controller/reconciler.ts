@@ -17,7 +17,7 @@ import {
   missingMaterial,
   TLS_CERT_KEY,
 } from '../reconcile/secret.ts';
-import { desiredService, REDFISH_PORT } from '../reconcile/service.ts';
+import { bmcAddress, desiredService, REDFISH_PORT } from '../reconcile/service.ts';
 import { advertisedHost, computeStatus, statusUnchanged } from '../reconcile/status.ts';
 import { generateAgentTls, randomPassword } from './material.ts';
 import type { HandlerResult } from './workqueue.ts';
@@ -183,8 +183,9 @@ export class Reconciler {
   }
 
   async #ensurePod(vbmc: VirtualBMC, service: Service): Promise<{ pod: Pod | undefined; result: HandlerResult }> {
-    const serviceIP = service.spec.clusterIP;
-    if (!serviceIP || serviceIP === 'None') return { pod: undefined, result: { requeueAfterMs: 1_000 } };
+    // The Service's events bring us back once it has its address (ClusterIP, or a LoadBalancer's external IP).
+    const serviceIP = bmcAddress(service);
+    if (!serviceIP) return { pod: undefined, result: { requeueAfterMs: WAIT_MS } };
     const desired = desiredPod(vbmc, { serviceIP, defaultImage: this.#d.defaultImage });
     const pod = this.#d.caches.pod(vbmc.metadata.namespace, desired.metadata.name);
     if (!pod) return { pod: await this.#d.client.apply(desired), result: undefined };

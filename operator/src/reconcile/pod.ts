@@ -17,7 +17,7 @@ export const INBAND_IPMI_ADDR = '127.0.0.1:9002';
 export const MULTUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 
 export interface PodInputs {
-  /** Service ClusterIP: the address the BMC advertises (IPMI LAN parameters, Redfish EthernetInterface). */
+  /** The address the BMC advertises (IPMI LAN parameters, Redfish EthernetInterface): see bmcAddress(). */
   serviceIP: string;
   /** Agent image when the spec names none. */
   defaultImage: string;

@@ -35,3 +35,23 @@ export function desiredService(vbmc: VirtualBMC): Service {
     },
   };
 }
+
+/**
+ * The address the BMC advertises (BMC_ADDRESS: IPMI LAN parameters, Redfish EthernetInterface), i.e. what MAAS
+ * reads in-band and registers: a LoadBalancer's external IPv4 address, else the ClusterIP. A LoadBalancer without
+ * one yet yields undefined, so the pod waits instead of being restarted when the address arrives.
+ */
+export function bmcAddress(service: Service | undefined): string | undefined {
+  if (!service) return undefined;
+  const clusterIP = service.spec.clusterIP && service.spec.clusterIP !== 'None' ? service.spec.clusterIP : undefined;
+  if (service.spec.type !== 'LoadBalancer') return clusterIP;
+  const ingress = service.status?.loadBalancer?.ingress ?? [];
+  if (ingress.length === 0) return undefined;
+  // A hostname-only load balancer has no address to put in IPMI's LAN parameters: the ClusterIP stands in.
+  return ingress.find((i) => i.ip && !i.ip.includes(':'))?.ip ?? clusterIP;
+}
+
+/** True while a LoadBalancer Service waits for its external address. */
+export function loadBalancerPending(service: Service | undefined): boolean {
+  return service?.spec.type === 'LoadBalancer' && (service.status?.loadBalancer?.ingress ?? []).length === 0;
+}

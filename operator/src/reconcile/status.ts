@@ -13,7 +13,7 @@ import type {
 import type { Pod, Service } from '../kube/objects.ts';
 import { effectiveSpec } from './defaults.ts';
 import { credentialsSource } from './secret.ts';
-import { IPMI_PORT } from './service.ts';
+import { IPMI_PORT, loadBalancerPending } from './service.ts';
 
 export interface AgentObservation {
   reachable: boolean;
@@ -118,6 +118,9 @@ function ready(inputs: StatusInputs, endpoints: Endpoints | undefined, agent: Ve
   const { vbmc, pod } = inputs;
   if (vbmc.metadata.deletionTimestamp) return ['False', 'Terminating', 'the VirtualBMC is being deleted'];
   if (!endpoints) return ['False', 'ServicePending', 'the Service has no IP yet'];
+  if (!pod && loadBalancerPending(inputs.service)) {
+    return ['False', 'LoadBalancerPending', 'waiting for the LoadBalancer address the BMC will advertise'];
+  }
   if (!pod) return ['False', 'PodMissing', 'the agent pod does not exist yet'];
   if (pod.metadata.deletionTimestamp) return ['False', 'PodTerminating', 'the agent pod is being replaced'];
   if (pod.status?.phase !== 'Running')

@@ -11,7 +11,7 @@ import {
   missingMaterial,
   randomPassword,
 } from '../../../operator/src/reconcile/secret.ts';
-import { desiredService } from '../../../operator/src/reconcile/service.ts';
+import { bmcAddress, desiredService } from '../../../operator/src/reconcile/service.ts';
 import { vbmc } from './fixtures.ts';
 
 const inputs = { serviceIP: '10.96.0.42', defaultImage: 'ghcr.io/example/qemu-bmc-agent:test' };
@@ -201,5 +201,19 @@ describe('helpers', () => {
   it('contentHash ignores key order and undefined fields', () => {
     expect(contentHash({ a: 1, b: [1, { c: 2 }] })).toBe(contentHash({ b: [1, { c: 2 }], a: 1, z: undefined }));
     expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));
+  });
+
+  it('the advertised BMC address: ClusterIP, or a LoadBalancer external IPv4 once assigned', () => {
+    const svc = (type: string, ingress?: { ip?: string; hostname?: string }[]) => ({
+      ...desiredService(vbmc()),
+      spec: { type, clusterIP: '10.96.0.42' },
+      ...(ingress ? { status: { loadBalancer: { ingress } } } : {}),
+    });
+    expect(bmcAddress(undefined)).toBeUndefined();
+    expect(bmcAddress(svc('ClusterIP'))).toBe('10.96.0.42');
+    expect(bmcAddress(svc('NodePort'))).toBe('10.96.0.42');
+    expect(bmcAddress(svc('LoadBalancer'))).toBeUndefined();
+    expect(bmcAddress(svc('LoadBalancer', [{ ip: '192.0.2.7' }]))).toBe('192.0.2.7');
+    expect(bmcAddress(svc('LoadBalancer', [{ hostname: 'lb.example.com' }]))).toBe('10.96.0.42');
   });
 });

@@ -122,4 +122,12 @@ describe('status computation', () => {
       ipmi: '[fd00::10]:623',
     });
   });
+
+  it('a LoadBalancer without its address yet: not Ready, reason LoadBalancerPending', () => {
+    const lb: Service = { ...service, spec: { type: 'LoadBalancer', clusterIP: '10.96.0.42' } };
+    expect(cond(computeStatus({ vbmc: vbmc(), service: lb, now }), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'LoadBalancerPending',
+    });
+  });
 });
