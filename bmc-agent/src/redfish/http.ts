@@ -96,7 +96,9 @@ export function sendResource(req: Request, res: Response, body: object, status =
     res.status(304).end();
     return;
   }
-  res.status(status).json(body);
+  // Versioned (non-collection) resources also carry the ETag in the payload, as DSP0266 recommends.
+  const versioned = /\.v\d+_\d+_\d+\./.test(String((body as Record<string, unknown>)['@odata.type'] ?? ''));
+  res.status(status).json(versioned ? { ...body, '@odata.etag': etag } : body);
 }
 
 /** Rejects a write when If-Match is present and names another version of the resource. */
