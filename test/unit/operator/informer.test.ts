@@ -113,6 +113,7 @@ describe('watched cache recovery', () => {
     ).toEqual(['a', 'c']);
     expect(events).toEqual(expect.arrayContaining(['add a', 'add b', 'delete b', 'update a', 'add c']));
     // list → watch from 10 → (410) → list → watch from 20
+    await eventually(() => api.seen.length >= 4);
     expect(api.seen.slice(0, 4)).toEqual(['list', 'watch rv=10', 'list', 'watch rv=20']);
   });
 
