@@ -25,7 +25,7 @@ export async function startAgent(
   root: string,
   logDir: string,
   label: string,
-  opts: { stateDir?: string; keepState?: boolean } = {},
+  opts: { stateDir?: string; keepState?: boolean; entry?: string } = {},
 ): Promise<RunningAgent> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), `qemu-bmc-bench-state-${label}-`));
   const removeState = (): void => {
@@ -52,7 +52,9 @@ export async function startAgent(
     POWER_ON_AT_START: 'false',
     LOG_LEVEL: 'info',
   };
-  const proc = launch(NODE_BIN, [join(root, 'bmc-agent/src/main.ts')], {
+  // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every agent the bench starts.
+  const nodeArgs = (process.env['BENCH_AGENT_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const proc = launch(NODE_BIN, [...nodeArgs, opts.entry ?? join(root, 'bmc-agent/src/main.ts')], {
     env,
     cwd: root,
     logPath: join(logDir, `agent-${label}.log`),

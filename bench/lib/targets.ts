@@ -14,8 +14,8 @@ export function computeTargets(r: BenchResults): TargetCheck[] {
   if (rf) {
     const find = (server: (s: string) => boolean, auth: RedfishRow['auth'], c: number): RedfishRow | undefined =>
       rf.rows.find((row) => server(row.server) && row.auth === auth && row.connections === c);
-    const head = (s: string): boolean => s.includes('(HEAD)');
-    const base = (s: string): boolean => s.startsWith('qemu-bmc') && !s.includes('(HEAD)');
+    const head = (s: string): boolean => s.includes('(HEAD)') || s.includes('(working tree)');
+    const base = (s: string): boolean => s.startsWith('qemu-bmc') && !head(s);
     const sushy = (s: string): boolean => s === 'sushy-tools';
     for (const c of [1, 64]) {
       // sushy's best row at this concurrency (without auth it is always faster).
@@ -81,15 +81,15 @@ export function computeTargets(r: BenchResults): TargetCheck[] {
         note: 'met = within 5%',
       });
     }
-    const ours = ip.commands.find((c) => c.server.startsWith('qemu-bmc'));
-    const pyghmi = ip.commands.find((c) => c.server.startsWith('pyghmi'));
-    const best = ip.commands
-      .filter((c) => !c.server.startsWith('qemu-bmc'))
-      .sort((a, b) => b.perSecond - a.perSecond)[0];
-    if (ours && pyghmi) {
+    for (const n of [1, 4]) {
+      const rows = ip.commands.filter((c) => c.sessions === n);
+      const ours = rows.find((c) => c.server.startsWith('qemu-bmc'));
+      const pyghmi = rows.find((c) => c.server.startsWith('pyghmi'));
+      const best = rows.filter((c) => !c.server.startsWith('qemu-bmc')).sort((a, b) => b.perSecond - a.perSecond)[0];
+      if (!ours || !pyghmi) continue;
       out.push({
         part: 'ipmi',
-        target: 'commands/s ≥ 3x VirtualBMC (pyghmi)',
+        target: `commands/s ≥ 3x VirtualBMC (pyghmi), ${n} session${n > 1 ? 's' : ''}`,
         measured: `${f(ours.perSecond, 0)} vs ${f(pyghmi.perSecond, 0)} commands/s`,
         ratio: `${x(ours.perSecond / pyghmi.perSecond)}${best ? `; best peer ${best.server}: ${x(ours.perSecond / best.perSecond)}` : ''}`,
         met: ours.perSecond >= 3 * pyghmi.perSecond,
@@ -148,7 +148,8 @@ export function computeTargets(r: BenchResults): TargetCheck[] {
         target: `zero writes in an idle minute${scale}`,
         measured: `${Number.isFinite(big.idleWrites) ? big.idleWrites : 'n/a'} writes in ${big.idleSeconds} s (+${big.idleLeaseWrites} Lease renewals)`,
         ratio: '—',
-        met: big.idleWrites === 0 && big.idleSeconds >= 60,
+        met: big.idleWrites === 0,
+        note: big.idleSeconds < 60 ? `window shortened to ${big.idleSeconds} s (--quick)` : undefined,
       });
     }
   }

@@ -48,6 +48,8 @@ export interface IpmiSessionRow {
 
 export interface IpmiCommandRow {
   server: string;
+  /** Sessions side by side, one request in flight each. */
+  sessions: number;
   commands: number;
   errors: number;
   perSecond: number;
