@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Test bed step "guest": the QEMU guest fixture, a Debian kernel plus a small initramfs
-# (busybox-static, ipmitool with its libraries, the IPMI and fw_cfg kernel modules, test/env/guest/init).
+# (busybox-static, ipmitool with its libraries, freeipmi's bmc-config/ipmi-config and ipmi-locate for MAAS's
+# commissioning flow, the IPMI and fw_cfg kernel modules, test/env/guest/init).
 # Built into $QEMU_BMC_CACHE/guest-<key>/ where <key> hashes every input, so a change rebuilds it.
 #
 # Usage: guest.sh          build the fixture when missing, print its directory
@@ -32,6 +33,7 @@ key="$(
   {
     echo "kernel $kver $(package_version "linux-image-$kver")"
     echo "busybox $(package_version busybox-static) ipmitool $(package_version ipmitool)"
+    echo "freeipmi-tools $(package_version freeipmi-tools)"
     echo "modules ${modules[*]}"
     cat "${BASH_SOURCE[0]}" "$here/guest/init"
   } | sha256sum | cut -c1-16
@@ -52,7 +54,7 @@ if [ -f "$out/initramfs.cpio.gz" ] && [ -f "$out/vmlinuz" ]; then
   exit 0
 fi
 
-for tool in busybox ipmitool cpio gzip; do
+for tool in busybox ipmitool ipmi-config ipmi-locate bmc-config cpio gzip; do
   command -v "$tool" >/dev/null || die "'$tool' missing; run: bash test/env/apt.sh"
 done
 [ "$(package_version busybox-static)" != missing ] || die "busybox-static missing; run: bash test/env/apt.sh"
@@ -80,6 +82,16 @@ copy_with_libraries() {
 copy_with_libraries "$(command -v ipmitool)"
 # Not copied: ipmitool's IANA registry (/usr/share/misc/enterprise-numbers.txt, 4.7 MB) adds about 1 s
 # to every boot under TCG; without it ipmitool prints manufacturer names as "Unknown" and warns on stderr.
+
+# freeipmi as MAAS's commissioning script (bmc_config.py) calls it: ipmi-locate, and bmc-config (Debian's
+# two-line wrapper that runs /usr/sbin/ipmi-config --category=core), with freeipmi.conf. Under 0.6 MB more:
+# ipmitool already brings libfreeipmi.
+copy_with_libraries "$(command -v ipmi-config)"
+copy_with_libraries "$(command -v ipmi-locate)"
+mkdir -p "$root/usr/sbin" "$root/etc/freeipmi"
+ln -s ../bin/ipmi-config "$root/usr/sbin/ipmi-config"
+install -m 0755 "$(command -v bmc-config)" "$root/usr/sbin/bmc-config"
+if [ -f /etc/freeipmi/freeipmi.conf ]; then cp /etc/freeipmi/freeipmi.conf "$root/etc/freeipmi/"; fi
 
 # Modules plus their dependencies (modules.dep), dependencies first, decompressed for busybox insmod.
 moddir="/lib/modules/$kver"
