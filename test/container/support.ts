@@ -27,8 +27,14 @@ export interface RunResult {
 }
 
 /** Runs a command without a shell; never throws on a non-zero exit (the caller asserts). */
-export function runCommand(cmd: string, args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): RunResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env: env ?? process.env, cwd: repoRoot });
+export function runCommand(
+  cmd: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env?: NodeJS.ProcessEnv,
+  cwd = repoRoot,
+): RunResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, env: env ?? process.env, cwd });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -98,6 +104,15 @@ export function ipmitool(port: number, creds: Credentials, args: string[], iface
     'ipmitool',
     ['-I', iface, '-H', '127.0.0.1', '-p', String(port), '-U', creds.user, '-P', creds.password, ...args],
     60_000,
+  );
+}
+
+/** Waits until `ipmitool mc info` answers on the port (after a container start). */
+export async function ipmiAnswers(port: number, creds: Credentials, timeoutMs = 90_000): Promise<void> {
+  await waitFor(
+    `IPMI on port ${port}`,
+    () => (ipmitool(port, creds, ['mc', 'info']).code === 0 ? true : undefined),
+    timeoutMs,
   );
 }
 
