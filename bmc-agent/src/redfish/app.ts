@@ -21,6 +21,7 @@ import { sessionServiceRoutes } from './resources/session-service.ts';
 import { systemRoutes } from './resources/systems.ts';
 import type { RedfishPrivilege } from './roles.ts';
 import { SessionTable } from './sessions.ts';
+import { type DeliveryOptions, SubscriptionTable } from './subscriptions.ts';
 
 export interface RedfishDeps {
   config: RedfishConfig;
@@ -31,6 +32,8 @@ export interface RedfishDeps {
   onManagerReset?: () => Promise<void>;
   /** Clock for session idle timeouts (tests move it forward). */
   now?: () => number;
+  /** Push-subscription delivery tuning (tests shorten the retry interval). */
+  eventDelivery?: DeliveryOptions;
 }
 
 export interface RedfishApp {
@@ -70,6 +73,8 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   });
   const events = new EventHub(deps.machine, log);
   const accountRevisions = new AccountRevisions(deps.store);
+  const subscriptions = new SubscriptionTable(log, 8, deps.eventDelivery);
+  events.addSink((payload, messageId) => subscriptions.deliver(payload, messageId));
   const ctx: RedfishContext = {
     config,
     log,
@@ -78,6 +83,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
     sessions,
     metrics,
     events,
+    subscriptions,
     accountRevisions,
     listenPort: config.port,
   };
@@ -147,6 +153,7 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
     context: ctx,
     close: () => {
       events.close();
+      subscriptions.close();
       accountRevisions.close();
     },
   };

@@ -7,6 +7,7 @@ import type { RedfishConfig } from './config.ts';
 import type { EventHub } from './events.ts';
 import type { RedfishMetrics } from './metrics.ts';
 import type { SessionTable } from './sessions.ts';
+import type { SubscriptionTable } from './subscriptions.ts';
 
 export interface RedfishContext {
   config: RedfishConfig;
@@ -16,6 +17,7 @@ export interface RedfishContext {
   sessions: SessionTable;
   metrics: RedfishMetrics;
   events: EventHub;
+  subscriptions: SubscriptionTable;
   accountRevisions: AccountRevisions;
   /** The HTTPS port really listened on (config.port may be 0). */
   listenPort: number;

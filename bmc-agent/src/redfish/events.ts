@@ -26,6 +26,7 @@ export class EventHub {
   readonly #machine: Machine;
   readonly #log: Logger;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #sinks: Array<(payload: Record<string, unknown>, messageId: string) => void> = [];
   #seq = 0;
 
   readonly #onPower = (state: PowerState) => this.publish(POWER_MESSAGES[state], [SYSTEM], SYSTEM);
@@ -42,6 +43,11 @@ export class EventHub {
 
   get streamCount(): number {
     return this.#streams.size;
+  }
+
+  /** Also hands every event to `sink` (push subscriptions). */
+  addSink(sink: (payload: Record<string, unknown>, messageId: string) => void): void {
+    this.#sinks.push(sink);
   }
 
   /** Turns the response into an event stream; false when too many streams are open. */
@@ -63,6 +69,7 @@ export class EventHub {
     const def = resourceEventRegistry.Messages[messageKey];
     if (!def) throw new Error(`ResourceEvent registry has no message ${messageKey}`);
     const id = ++this.#seq;
+    const messageId = `${resourceEventRegistry.Id}.${messageKey}`;
     const payload = {
       '@odata.type': odataType('Event'),
       Id: String(id),
@@ -71,7 +78,7 @@ export class EventHub {
         {
           EventId: String(id),
           EventTimestamp: new Date().toISOString(),
-          MessageId: `${resourceEventRegistry.Id}.${messageKey}`,
+          MessageId: messageId,
           Message: def.Message.replace(/%(\d+)/g, (_, n: string) => args[Number(n) - 1] ?? ''),
           MessageArgs: args,
           MessageSeverity: def.MessageSeverity ?? def.Severity ?? 'OK',
@@ -80,6 +87,7 @@ export class EventHub {
       ],
     };
     this.#write(`id: ${id}\ndata: ${JSON.stringify(payload)}\n\n`);
+    for (const sink of this.#sinks) sink(payload, messageId);
     this.#log.debug({ messageKey, origin, streams: this.#streams.size }, 'redfish event');
     return { id, payload };
   }

@@ -3,7 +3,8 @@
 import { baseMessage, type ExtendedInfo, RedfishError } from './errors.ts';
 
 export interface FieldSpec {
-  type: 'string' | 'boolean' | 'integer' | 'object';
+  /** 'array' is an array of strings (each checked against `enum` when given). */
+  type: 'string' | 'boolean' | 'integer' | 'object' | 'array';
   enum?: readonly string[];
   nullable?: boolean;
   min?: number;
@@ -33,6 +34,9 @@ function problemOf(spec: FieldSpec, value: unknown): Problem | undefined {
       return undefined;
     case 'object':
       return typeof value === 'object' && !Array.isArray(value) ? undefined : 'type';
+    case 'array':
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return 'type';
+      return spec.enum && value.some((v) => !spec.enum?.includes(v as string)) ? 'enum' : undefined;
   }
 }
 

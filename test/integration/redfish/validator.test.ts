@@ -67,5 +67,46 @@ describe('DMTF Redfish Service Validator', () => {
       expect(Number(summary?.[1])).toBeGreaterThan(300);
       expect(Number(summary?.[3]), failures.join('\n')).toBe(0);
     }
+    await agent.machine.reset('ForceOff');
+  });
+
+  it('DMTF Redfish Protocol Validator reports zero failures', async () => {
+    const validator = requirePythonPeers().bin('rf_protocol_validator');
+    // The agent's own self-signed certificate as the CA: the validator checks TLS, and some of its requests
+    // ignore --ca-bundle, so REQUESTS_CA_BUNDLE says the same. It subscribes to events at a made-up address;
+    // it never changes the machine, so no event is published (nothing leaves loopback).
+    const ca = join(agent.stateDir, 'redfish-tls.crt');
+    const reports = join(logDir, 'protocol');
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        validator,
+        [
+          '-u',
+          'admin',
+          '-p',
+          'password',
+          '-r',
+          agent.url,
+          '--ca-bundle',
+          ca,
+          '--avoid-http-redirect',
+          '--report-dir',
+          reports,
+          '--report-type',
+          'tsv',
+        ],
+        { timeout: 300_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, REQUESTS_CA_BUNDLE: ca } },
+        (err, stdout, stderr) => {
+          if (err?.killed) return reject(new Error('protocol validator timed out'));
+          resolve(stdout + stderr);
+        },
+      );
+    });
+    const summary = /Summary - PASS: (\d+), WARN: (\d+), FAIL: (\d+), NOT_TESTED: (\d+)/.exec(output);
+    console.log(`Redfish Protocol Validator: ${summary?.[0] ?? 'no summary'}`);
+    expect(summary, output.slice(-3000)).not.toBeNull();
+    expect(Number(summary?.[1])).toBeGreaterThan(300);
+    expect(Number(summary?.[3]), output.slice(-5000)).toBe(0);
+    expect(agent.machine.powerState()).toBe('Off');
   });
 });

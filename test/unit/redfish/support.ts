@@ -177,6 +177,7 @@ export async function startHarness(overrides: Partial<RedfishConfig> = {}, state
     machine,
     store,
     now: () => Date.now() + offset,
+    eventDelivery: { attempts: 3, retryIntervalMs: 20, timeoutMs: 2_000 },
   });
   return {
     server,
