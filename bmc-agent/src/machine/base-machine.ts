@@ -98,12 +98,17 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
   async reset(type: ResetType): Promise<void> {
     if (!RESET_TYPES.includes(type))
       throw new MachineError('invalid', `reset type must be one of ${RESET_TYPES.join(', ')}`);
+    this.log.info({ type, power: this.#power }, 'power action');
     try {
       await this.serialize(() => this.performReset(type));
       this.#onPowerAction?.(type, 'ok');
     } catch (err) {
       this.#onPowerAction?.(type, 'error');
-      throw err;
+      this.log.warn({ type, err: (err as Error).message }, 'power action failed');
+      // QMP failures (QEMU hung, gone mid-action) reach front ends as "unavailable", like any other refusal.
+      throw err instanceof MachineError
+        ? err
+        : new MachineError('unavailable', `${type} failed: ${(err as Error).message}`);
     }
   }
 

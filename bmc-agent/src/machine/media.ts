@@ -105,8 +105,12 @@ export class VirtualMedia {
     Object.assign(slot, { image: imageUrl, inserted: false, writeProtected: true, status: 'Inserting', error: null });
     try {
       if (qmp) {
-        await this.#removeFromQemu(slot, qmp);
+        // The CD swaps media in one tray cycle (the old medium stays until QEMU has opened the new URL); the USB disk
+        // has one fixed device id, so the old one is unplugged first.
+        const oldNode = previous.nodeName;
+        if (id === 'USB1') await this.#removeFromQemu(slot, qmp);
         slot.nodeName = await this.#plug(id, url, qmp, usbBootIndex);
+        if (id === 'CD1' && oldNode) await blockdevDel(qmp, oldNode).catch(() => undefined);
       } else {
         await probeRangeSupport(url, this.#tlsVerify, this.#probeTimeoutMs);
       }
@@ -114,6 +118,9 @@ export class VirtualMedia {
       this.#log.info({ media: id, image: redactUrl(url), live: qmp !== null }, 'virtual media inserted');
     } catch (err) {
       const reason = err instanceof MachineError ? err.message : `${(err as Error).message}`;
+      // Whatever was in the drive before is taken out too: after a failed insert the VM sees no medium.
+      if (qmp && id === 'CD1')
+        await this.#removeFromQemu({ ...slot, nodeName: previous.nodeName }, qmp).catch(() => {});
       Object.assign(slot, { inserted: false, status: 'Failed', error: reason, nodeName: null });
       this.#log.warn(
         { media: id, image: redactUrl(url), err: reason, previous: previous.image },

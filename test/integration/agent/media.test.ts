@@ -117,13 +117,20 @@ describe('virtual media over QEMU curl', () => {
     rig = await agentRig();
     const m = rig.machine as ManagedMachine;
     for (const powered of [false, true]) {
-      if (powered) await m.reset('On');
+      if (powered) {
+        await m.reset('On');
+        await m.insertMedia('CD1', `${base}/img.iso`); // a good medium first: a failed insert must take it out
+      }
       await expect(m.insertMedia('CD1', `${base}/missing.iso`)).rejects.toMatchObject({ code: 'media-failed' });
       expect(m.media().find((x) => x.id === 'CD1')).toMatchObject({ inserted: false, status: 'Failed' });
       expect(m.media().find((x) => x.id === 'CD1')?.error).toMatch(/404/);
       await expect(m.insertMedia('CD1', `${base}/no-range.iso`)).rejects.toMatchObject({ code: 'media-failed' });
       expect(m.media().find((x) => x.id === 'CD1')).toMatchObject({ inserted: false, status: 'Failed' });
       expect(m.media().find((x) => x.id === 'CD1')?.error).toMatch(/range/i);
+      if (powered)
+        await withInspect(rig, async (qmp) => {
+          expect(cdBlock(await queryBlock(qmp))?.inserted).toBeUndefined();
+        });
     }
     await expect(m.insertMedia('CD1', 'file:///etc/passwd')).rejects.toMatchObject({ code: 'invalid' });
     await expect(m.insertMedia('CD1', 'not a url')).rejects.toMatchObject({ code: 'invalid' });
