@@ -284,6 +284,7 @@ describe('agent image: BMC + QEMU in one container', () => {
     ipmiOk(['chassis', 'power', 'soft']);
     await powerIs('off', 90_000);
     expect(await agent.qemuPid()).toBeNull();
+    expect(system()['PowerState']).toBe('Off');
     expect(agent.logs()).toMatch(/guest ignored ACPI shutdown; forcing/);
   });
 
@@ -300,8 +301,20 @@ describe('agent image: BMC + QEMU in one container', () => {
     expect(await agent.qemuPid()).toBeNull();
     ipmiOk(['chassis', 'power', 'on']);
     await waitFor('Redfish PowerState On', () => (system()['PowerState'] === 'On' ? true : undefined), 60_000);
-    ipmiOk(['chassis', 'bootdev', 'pxe']);
-    expect(boot()['BootSourceOverrideTarget']).toBe('Pxe');
+    // ipmitool bootdev → Redfish target, for each device the seed's boot suite sets.
+    for (const [dev, target] of [
+      ['pxe', 'Pxe'],
+      ['disk', 'Hdd'],
+      ['bios', 'BiosSetup'],
+      ['cdrom', 'Cd'],
+    ] as const) {
+      ipmiOk(['chassis', 'bootdev', dev]);
+      expect(boot()['BootSourceOverrideTarget']).toBe(target);
+    }
+    expect(
+      redfish('PATCH', '/redfish/v1/Systems/1', { Boot: { BootSourceOverrideTarget: 'Pxe' } }).status,
+    ).toBeLessThan(300);
+    expect(ipmiOk(['chassis', 'bootparam', 'get', '5'])).toMatch(/Force PXE/);
     expect(redfish('PATCH', '/redfish/v1/Systems/1', { Boot: { BootSourceOverrideTarget: 'Cd' } }).status).toBeLessThan(
       300,
     );
