@@ -11,6 +11,7 @@ import {
   auditArgs,
   BED_APISERVER_ARGS,
   kwokNode,
+  metricValue,
   type OperatorProcess,
   readAudit,
   schedulePods,
@@ -19,6 +20,7 @@ import {
 } from '../operator/testing/cluster-harness.ts';
 import { type Cluster, startCluster } from '../test/support/cluster.ts';
 import { freePort } from '../test/support/ports.ts';
+import { summarizeHeapProfileDir, summarizeProfileDir } from './lib/cpuprof.ts';
 import { cpuSeconds, loadAverage, peakRssMiB, rssMiB, sleep } from './lib/proc.ts';
 import type { BenchOptions, OperatorResults, OperatorRow } from './lib/types.ts';
 
@@ -77,6 +79,9 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
     operatorRssMiB: Number.NaN,
     operatorPeakRssMiB: Number.NaN,
     operatorCpuSeconds: Number.NaN,
+    operatorHeapUsedMiB: Number.NaN,
+    operatorHeapTotalMiB: Number.NaN,
+    operatorExternalMiB: Number.NaN,
     apiRequestsByVerb: {},
     operatorRequestsPerVbmc: {},
     idleSeconds: idleMs / 1000,
@@ -98,6 +103,12 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
       LEASE_DURATION_SECONDS: '15',
       LEASE_RENEW_SECONDS: '5',
       AGENT_ENDPOINTS: names.map((n) => `${NS}/${n}=127.0.0.1:${closedPort}`).join(','),
+      // BENCH_OPERATOR_PROFILE=1: CPU profile of the operator, summarised at the end (bench/lib/cpuprof.ts).
+      ...(process.env['BENCH_OPERATOR_PROFILE'] === '1'
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, 'prof')} --cpu-prof-interval=500` }
+        : process.env['BENCH_OPERATOR_PROFILE'] === 'heap'
+          ? { NODE_OPTIONS: `--heap-prof --heap-prof-dir=${join(dir, 'prof')}` }
+          : {}),
     });
     const pid = operator.child.pid ?? -1;
     await sleep(2_000); // leader election and informer start-up
@@ -154,6 +165,11 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
     row.operatorRssMiB = rssMiB(pid) ?? Number.NaN;
     row.operatorPeakRssMiB = peakRssMiB(pid) ?? Number.NaN;
     row.operatorCpuSeconds = (cpuSeconds(pid) ?? Number.NaN) - cpu0;
+    const metrics = await operator.metrics().catch(() => '');
+    const mib = (name: string): number => (metricValue(metrics, name) ?? Number.NaN) / 2 ** 20;
+    row.operatorHeapUsedMiB = mib('qemu_bmc_operator_nodejs_heap_size_used_bytes');
+    row.operatorHeapTotalMiB = mib('qemu_bmc_operator_nodejs_heap_size_total_bytes');
+    row.operatorExternalMiB = mib('qemu_bmc_operator_nodejs_external_memory_bytes');
     const byOperator = readAudit(dir)
       .slice(auditStart)
       .filter((e) => e.userAgent?.startsWith(USER_AGENT));
@@ -202,6 +218,20 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
     return row;
   } finally {
     await operator?.stop();
+    if (process.env['BENCH_OPERATOR_PROFILE'] === 'heap') {
+      try {
+        process.stdout.write(`operator heap profile, N=${count}:${summarizeHeapProfileDir(join(dir, 'prof'))}`);
+      } catch (err) {
+        say(`no operator heap profile: ${(err as Error).message}`);
+      }
+    }
+    if (process.env['BENCH_OPERATOR_PROFILE'] === '1') {
+      try {
+        process.stdout.write(`operator CPU profile, N=${count}:${summarizeProfileDir(join(dir, 'prof'), 30, 25)}`);
+      } catch (err) {
+        say(`no operator profile: ${(err as Error).message}`);
+      }
+    }
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,24 +4,13 @@
 //   start   - spawn to the first Redfish 200 (cold STATE_DIR), then stop
 // The agent runs with --cpu-prof; the summary lists self time by function and by file (node_modules packages
 // grouped) and the .cpuprofile stays in the printed directory for Chrome DevTools / speedscope.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_PASS, AGENT_USER, redfishSession, startAgent } from './lib/agent.ts';
+import { summarizeProfileDir } from './lib/cpuprof.ts';
 import { runLoad } from './lib/http-load.ts';
 import { IpmiLanClient } from './lib/ipmi-client.ts';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 
 const mode = process.argv[2] ?? 'ipmi';
 if (!['ipmi', 'redfish', 'start'].includes(mode)) {
@@ -58,43 +47,4 @@ if (mode === 'ipmi') {
 }
 await agent.stop();
 
-const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-if (!file) throw new Error(`no .cpuprofile in ${dir} (did the agent exit cleanly?)`);
-const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const self = new Map<number, number>();
-profile.samples.forEach((id, i) => {
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-});
-const total = [...self.values()].reduce((a, b) => a + b, 0);
-const fnTotals = new Map<string, number>();
-const fileTotals = new Map<string, number>();
-const where = (url: string): string => {
-  if (!url) return '(native/V8)';
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return `npm:${rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
-  }
-  if (url.startsWith('node:')) return url;
-  return url.replace(`file://${process.cwd()}/`, '');
-};
-for (const [id, us] of self) {
-  const n = byId.get(id);
-  if (!n) continue;
-  const fn = `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
-  fnTotals.set(fn, (fnTotals.get(fn) ?? 0) + us);
-  const f = where(n.callFrame.url);
-  fileTotals.set(f, (fileTotals.get(f) ?? 0) + us);
-}
-const top = (m: Map<string, number>, k: number): string =>
-  [...m.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, k)
-    .map(
-      ([name, us]) =>
-        `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`,
-    )
-    .join('\n');
-process.stdout.write(`\nself time, ${(total / 1000).toFixed(0)} ms sampled — by function:\n${top(fnTotals, 25)}\n`);
-process.stdout.write(`\nby file / package:\n${top(fileTotals, 20)}\n\nprofile: ${join(dir, file)}\n`);
+process.stdout.write(summarizeProfileDir(dir));

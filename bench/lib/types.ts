@@ -84,6 +84,10 @@ export interface OperatorRow {
   operatorRssMiB: number;
   operatorPeakRssMiB: number;
   operatorCpuSeconds: number;
+  /** From the operator's /metrics at steady state (prom-client process defaults). */
+  operatorHeapUsedMiB: number;
+  operatorHeapTotalMiB: number;
+  operatorExternalMiB: number;
   /** apiserver_request_total delta (every client) from creating the objects to steady state, by verb. */
   apiRequestsByVerb: Record<string, number>;
   /** The operator's own requests (audit log, by user agent) per VirtualBMC, by verb. */
