@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BmcStore } from '../bmc/types.ts';
 import type { QmpClient } from '../qmp/client.ts';
-import { mergeOverride, overrideFromState } from './boot.ts';
+import { afterBoot, mergeOverride, overrideFromState } from './boot.ts';
 import type { VirtualMedia } from './media.ts';
 import type {
   BootOverride,
@@ -146,7 +146,7 @@ export abstract class BaseMachine extends EventEmitter<MachineEvents> implements
   protected async consumeOnce(): Promise<void> {
     const current = this.bootOverride();
     if (current.enabled !== 'Once') return;
-    const next: BootOverride = { ...current, enabled: 'Disabled' };
+    const next = afterBoot(current);
     await this.store.update((d) => {
       d.boot = { ...next };
     });

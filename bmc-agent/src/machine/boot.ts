@@ -39,7 +39,7 @@ export function effectiveTarget(o: BootOverride): BootTarget {
   return o.enabled === 'Disabled' ? 'None' : o.target;
 }
 
-/** After a boot that used the override: Once becomes Disabled (the target is kept for display), Continuous stays. */
+/** After a boot that used the override: Once becomes Disabled with target None (as the seed did), Continuous stays. */
 export function afterBoot(o: BootOverride): BootOverride {
-  return o.enabled === 'Once' ? { ...o, enabled: 'Disabled' } : o;
+  return o.enabled === 'Once' ? { ...o, enabled: 'Disabled', target: 'None' } : o;
 }

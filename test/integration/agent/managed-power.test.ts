@@ -132,9 +132,9 @@ describe('managed mode power', () => {
     expect(rig.store.state().boot).toMatchObject({ target: 'Cd', enabled: 'Once' });
     await m.reset('On');
     // Used by this boot, then reverted in QEMU for later resets, and cleared in the store.
-    expect(m.bootOverride()).toMatchObject({ target: 'Cd', enabled: 'Disabled' });
+    expect(m.bootOverride()).toMatchObject({ target: 'None', enabled: 'Disabled' });
     expect(rig.store.state().boot.enabled).toBe('Disabled');
-    expect(boots).toEqual(['Cd/Once', 'Cd/Disabled']);
+    expect(boots).toEqual(['Cd/Once', 'None/Disabled']);
     expect(await inspect(rig, (q) => qomGet<number>(q, '/machine/peripheral/cd0', 'bootindex'))).toBe(20);
 
     await m.setBootOverride({ target: 'Cd', enabled: 'Continuous' });
@@ -152,7 +152,7 @@ describe('managed mode power', () => {
     await m.setBootOverride({ target: 'Pxe', enabled: 'Once' });
     await m.reset('On');
     expect(m.powerState()).toBe('On');
-    expect(m.bootOverride()).toMatchObject({ target: 'Pxe', enabled: 'Disabled' });
+    expect(m.bootOverride()).toMatchObject({ target: 'None', enabled: 'Disabled' });
     await m.reset('PowerCycle');
     expect(m.powerState()).toBe('On');
   });
