@@ -29,10 +29,13 @@ function runMiddleware(mw: RequestHandler, req: Request, res: Response): Promise
  * PATCHes run one at a time, so an If-Match check and the change it guards cannot interleave with another
  * PATCH (two clients holding the same ETag: the second gets 412). PATCHes are rare and quick.
  */
-let patchQueue: Promise<unknown> = Promise.resolve();
-function serialized<T>(work: () => Promise<T>): Promise<T> {
-  const run = patchQueue.then(work, work);
-  patchQueue = run.catch(() => undefined);
+const patchQueues = new WeakMap<Router, Promise<unknown>>(); // one queue per app
+function serialized<T>(router: Router, work: () => Promise<T>): Promise<T> {
+  const run = (patchQueues.get(router) ?? Promise.resolve()).then(work, work);
+  patchQueues.set(
+    router,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
@@ -52,7 +55,7 @@ export function route(router: Router, path: string, endpoints: Endpoints, authFo
       throw new RedfishError(405, baseMessage('OperationNotAllowed'), { Allow: allow });
     }
     if (endpoint.privilege !== 'public') await runMiddleware(authFor(endpoint.privilege), req, res);
-    if (method === 'PATCH') await serialized(async () => endpoint.handle(req, res));
+    if (method === 'PATCH') await serialized(router, async () => endpoint.handle(req, res));
     else await endpoint.handle(req, res);
   });
 }
