@@ -117,7 +117,8 @@ export class VirtualMedia {
       Object.assign(slot, { inserted: true, status: 'Inserted' });
       this.#log.info({ media: id, image: redactUrl(url), live: qmp !== null }, 'virtual media inserted');
     } catch (err) {
-      const reason = err instanceof MachineError ? err.message : `${(err as Error).message}`;
+      // QEMU's messages quote the URL; credentials in it must not reach the API or the logs.
+      const reason = (err as Error).message.split(url.href).join(redactUrl(url));
       // Whatever was in the drive before is taken out too: after a failed insert the VM sees no medium.
       if (qmp && id === 'CD1')
         await this.#removeFromQemu({ ...slot, nodeName: previous.nodeName }, qmp).catch(() => {});
