@@ -1,5 +1,6 @@
 // The agent as a process: what an operator or a container runtime sees.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { freePorts } from '../../support/ports.ts';
 import { processAlive } from './support.ts';
 
 const main = resolve(import.meta.dirname, '../../../bmc-agent/src/main.ts');
+const demo = resolve(import.meta.dirname, '../../../bmc-agent/src/demo.ts');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -22,8 +24,8 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function startAgent(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+function startAgent(env: Record<string, string>, script = main): Started {
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env['PATH'] ?? '', ...env } });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -157,5 +159,25 @@ describe('bmc-agent process', () => {
     const code = await second.exited;
     expect(code, second.output()).toBe(0);
     expect(processAlive(pid)).toBe(false);
+  });
+
+  it('demo (npm start) creates its disk and password, prints commands that work, and stops on SIGINT', async () => {
+    const env = await agentEnv();
+    for (const k of ['QEMU_MODE', 'VM_DISK', 'IPMI_PASS', 'POWER_ON_AT_START']) delete env[k];
+    const d = startAgent(env, demo);
+    await waitFor(() => d.output().includes('ipmitool'), 'the demo banner');
+    const password = (await readFile(join(env['STATE_DIR']!, 'demo-password'), 'utf8')).trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{15}$/);
+    expect(d.output()).toContain(`password:  ${password}`);
+    expect(statSync(join(env['STATE_DIR']!, 'disk.qcow2')).size).toBeGreaterThan(0);
+    const curl = d
+      .output()
+      .split('\n')
+      .find((l) => l.trim().startsWith('curl -k -u') && l.endsWith('/redfish/v1/Systems/1'))!
+      .trim();
+    const system = JSON.parse(execFileSync('bash', ['-c', `${curl} -s`], { encoding: 'utf8' }));
+    expect(system.PowerState).toBe('Off');
+    d.child.kill('SIGINT');
+    expect(await d.exited).toBe(0);
   });
 });
