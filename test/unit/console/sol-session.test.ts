@@ -12,7 +12,10 @@ function harness(overrides: Partial<ConstructorParameters<typeof SolSession>[0]>
   const serial: string[] = [];
   const sol = new SolSession({
     send: (p) => sent.push(decodeSolPacket(p)),
-    writeSerial: (d) => serial.push(Buffer.from(d).toString()),
+    writeSerial: (d) => {
+      serial.push(Buffer.from(d).toString());
+      return true;
+    },
     maxOutboundData: 8,
     retryIntervalMs: 100,
     retryCount: 2,

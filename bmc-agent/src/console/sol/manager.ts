@@ -40,6 +40,9 @@ export class SolManager implements SolPayloadHook {
   private readonly deps: SolManagerDeps;
   private readonly activations: Counter<'result'>;
   private readonly activeGauge: Gauge;
+  private readonly retransmits: Counter<'by'>;
+  private readonly droppedBytes: Counter;
+  private readonly bytes: Counter<'direction'>;
 
   constructor(deps: SolManagerDeps) {
     this.deps = deps;
@@ -52,6 +55,23 @@ export class SolManager implements SolPayloadHook {
     this.activeGauge = new Gauge({
       name: 'qemubmc_sol_active',
       help: '1 while SOL is active',
+      registers: [deps.registry],
+    });
+    this.retransmits = new Counter({
+      name: 'qemubmc_sol_retransmits_total',
+      help: 'SOL data packets sent again: by the BMC (no acknowledgement in time) or by the console (recognised duplicates)',
+      labelNames: ['by'],
+      registers: [deps.registry],
+    });
+    this.droppedBytes = new Counter({
+      name: 'qemubmc_sol_dropped_bytes_total',
+      help: 'Serial output given up after the last SOL retry',
+      registers: [deps.registry],
+    });
+    this.bytes = new Counter({
+      name: 'qemubmc_sol_bytes_total',
+      help: 'SOL character data: acknowledged by the console (to_console) or written to the serial port (to_serial)',
+      labelNames: ['direction'],
       registers: [deps.registry],
     });
     deps.serial.on('data', (chunk) => this.active?.sol.fromSerial(chunk));
@@ -77,8 +97,12 @@ export class SolManager implements SolPayloadHook {
     const cfg = this.deps.store.state().sol;
     const sol = new SolSession({
       send: (payload) => transport.send(session, payload, options),
-      writeSerial: (data) => {
-        this.deps.serial.write(data);
+      writeSerial: (data) => this.deps.serial.write(data),
+      events: {
+        retransmit: () => this.retransmits.inc({ by: 'bmc' }),
+        duplicate: () => this.retransmits.inc({ by: 'console' }),
+        dropped: (count) => this.droppedBytes.inc(count),
+        bytes: (direction, count) => this.bytes.inc({ direction }, count),
       },
       maxOutboundData: MAX_SOL_DATA,
       retryIntervalMs: Math.max(cfg.retryIntervalMs, 100),
@@ -95,8 +119,10 @@ export class SolManager implements SolPayloadHook {
   async deactivate(session: SessionHandle | undefined, instance: number): Promise<boolean> {
     if (instance !== SOL_INSTANCE || !this.active) return false;
     const { sol, session: owner, options } = this.active;
-    // Another session with enough privilege may deactivate it: the owner is told it is going away.
-    this.transport?.send(owner, sol.deactivatingPacket(), options);
+    // Another session with enough privilege may deactivate it: the owner is told it is going away. The owner
+    // deactivating its own SOL is not told: it is closing its session next, and ipmitool aborts (an assertion in
+    // its SOL send path) when it has to acknowledge a SOL packet after its session is gone.
+    if (session?.id !== owner.id) this.transport?.send(owner, sol.deactivatingPacket(), options);
     this.stop();
     this.deps.log.info({ by: session?.userName ?? 'system' }, 'SOL deactivated');
     return true;

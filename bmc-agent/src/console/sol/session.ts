@@ -5,14 +5,25 @@ import { encodeSolPacket, nextSolSeq, SolOperation, type SolPacket, SolStatus } 
 export interface SolSessionOptions {
   /** Sends one SOL payload to the console on the RMCP+ session. */
   send: (payload: Uint8Array) => void;
-  /** Writes console input to the VM's serial port. */
-  writeSerial: (data: Uint8Array) => void;
+  /** Writes console input to the VM's serial port; false when the port is not connected (the data is refused). */
+  writeSerial: (data: Uint8Array) => boolean;
   /** Largest character data we put in one packet (what Activate Payload told the client). */
   maxOutboundData: number;
   retryIntervalMs: number;
   retryCount: number;
   /** Serial output held while unacknowledged; beyond it the oldest bytes are dropped (transmit overrun). */
   bufferLimit?: number;
+  /** Told about retransmissions both ways and about data given up (for metrics). */
+  events?: {
+    /** We sent a data packet again (no acknowledgement in time). */
+    retransmit?: () => void;
+    /** The console sent a data packet again (it missed our acknowledgement): acknowledged, not re-written. */
+    duplicate?: () => void;
+    /** Serial output given up after the last retry. */
+    dropped?: (bytes: number) => void;
+    /** Bytes moved: to the console (acknowledged) or to the serial port. */
+    bytes?: (direction: 'to_console' | 'to_serial', count: number) => void;
+  };
 }
 
 interface InFlight {
@@ -27,7 +38,7 @@ export class SolSession {
   private inFlight: InFlight | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastSentSeq = 0;
-  private lastInbound: { seq: number; accepted: number } | undefined;
+  private lastInbound: { seq: number; accepted: number; flags: number } | undefined;
   private paused = false;
   private overrun = false;
   private closed = false;
@@ -84,6 +95,7 @@ export class SolSession {
     // A nack asks us to hold off; the unaccepted characters stay first in line.
     this.paused = (packet.flags & SolOperation.Nack) !== 0;
     const accepted = Math.min(packet.accepted, flight.data.length);
+    if (accepted > 0) this.opts.events?.bytes?.('to_console', accepted);
     const rest = flight.data.subarray(accepted);
     if (rest.length > 0) this.pending = Buffer.concat([rest, this.pending]);
     if (!this.paused) this.pump();
@@ -94,12 +106,17 @@ export class SolSession {
     if (this.lastInbound?.seq === packet.seq) {
       // A retransmission of what we already wrote: acknowledge it again, write nothing.
       this.stats.duplicates++;
-      this.ack(packet.seq, this.lastInbound.accepted);
+      this.opts.events?.duplicate?.();
+      this.ack(packet.seq, this.lastInbound.accepted, this.lastInbound.flags);
       return;
     }
-    if (packet.data.length > 0) this.opts.writeSerial(packet.data);
-    this.lastInbound = { seq: packet.seq, accepted: packet.data.length };
-    this.ack(packet.seq, packet.data.length);
+    // With the serial port gone (VM off, QEMU restarting) nothing is accepted and the console is told why.
+    const written = packet.data.length === 0 || this.opts.writeSerial(packet.data);
+    const accepted = written ? packet.data.length : 0;
+    const flags = written ? 0 : SolStatus.Nack | SolStatus.CharacterTransferUnavailable;
+    if (written && accepted > 0) this.opts.events?.bytes?.('to_serial', accepted);
+    this.lastInbound = { seq: packet.seq, accepted, flags };
+    this.ack(packet.seq, accepted, flags);
     if (this.paused && (packet.flags & SolOperation.Nack) === 0 && packet.ackSeq === 0) {
       // Console data without a nack means it is listening again.
       this.paused = false;
@@ -107,8 +124,8 @@ export class SolSession {
     }
   }
 
-  private ack(seq: number, accepted: number): void {
-    this.opts.send(encodeSolPacket({ seq: 0, ackSeq: seq, accepted, flags: 0, data: new Uint8Array(0) }));
+  private ack(seq: number, accepted: number, flags = 0): void {
+    this.opts.send(encodeSolPacket({ seq: 0, ackSeq: seq, accepted, flags, data: new Uint8Array(0) }));
   }
 
   private pump(): void {
@@ -128,7 +145,10 @@ export class SolSession {
     this.overrun = false;
     this.opts.send(encodeSolPacket({ seq: flight.seq, ackSeq: 0, accepted: 0, flags, data: flight.data }));
     if (flight.attempts === 0) this.stats.sent++;
-    else this.stats.retransmits++;
+    else {
+      this.stats.retransmits++;
+      this.opts.events?.retransmit?.();
+    }
     flight.attempts++;
     this.timer = setTimeout(() => this.onTimeout(), this.opts.retryIntervalMs);
     this.timer.unref?.();
@@ -141,6 +161,7 @@ export class SolSession {
     if (flight.attempts > this.opts.retryCount) {
       // The console never acknowledged: give the characters up rather than stall the stream.
       this.stats.dropped += flight.data.length;
+      this.opts.events?.dropped?.(flight.data.length);
       this.inFlight = undefined;
       this.pump();
       return;
