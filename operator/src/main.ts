@@ -23,8 +23,16 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const client = new KubeClient(kc);
+  let client: KubeClient;
+  try {
+    kc.loadFromDefault();
+    // client-node falls back to an unauthenticated http://localhost:8080 when it finds nothing.
+    if (kc.getCurrentCluster()?.server === 'http://localhost:8080') throw new Error('no kubeconfig found');
+    client = new KubeClient(kc);
+  } catch (err) {
+    process.stderr.write(`qemu-bmc-operator: KUBECONFIG: ${(err as Error).message} (and not running in a cluster)\n`);
+    process.exit(2);
+  }
   const metrics = createMetrics();
   client.onWrite = (verb, kind) => metrics.writes.inc({ verb, kind });
   const controller = new Controller(kc, client, config, log, metrics);
