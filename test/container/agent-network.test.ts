@@ -45,7 +45,7 @@ describe('agent image: VM_NETWORKS', () => {
     buildImage('Dockerfile.agent', AGENT_IMAGE);
     docker(['network', 'create', '--internal', network]);
     ipmiPort = await freePort('udp');
-    container = await new GenericContainer(AGENT_IMAGE)
+    const starting = new GenericContainer(AGENT_IMAGE)
       .withPullPolicy(neverPull)
       .withName(uniqueName('agent-net'))
       .withEnvironment({
@@ -60,6 +60,12 @@ describe('agent image: VM_NETWORKS', () => {
       .withWaitStrategy(Wait.forLogMessage(/"msg":"waiting for interface"/))
       .withStartupTimeout(60_000)
       .start();
+    container = await starting.catch((err: Error) => {
+      throw new Error(
+        `the agent never logged "waiting for interface" for VM_NETWORKS=eth1 (${err.message}); ` +
+          'does its start-up call setupVmNetworks (bmc-agent/src/network/setup.ts) before the machine is created?',
+      );
+    });
   });
 
   afterAll(async () => {
