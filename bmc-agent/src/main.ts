@@ -1,6 +1,8 @@
 // bmc-agent entry point: start from the environment, stop cleanly on SIGTERM/SIGINT.
 import { CorruptStateError } from './bmc/store.ts';
 import { ConfigError } from './config.ts';
+import { NetworkPlanError } from './network/plan.ts';
+import { NetworkSetupError } from './network/setup.ts';
 import { type Agent, startAgent } from './wiring.ts';
 
 /** Starts the agent and installs signal handlers; a bad configuration exits with one line naming the variable. */
@@ -34,7 +36,12 @@ export async function run(env: NodeJS.ProcessEnv): Promise<Agent> {
   try {
     agent = await startAgent(env);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof CorruptStateError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof CorruptStateError ||
+      err instanceof NetworkSetupError ||
+      err instanceof NetworkPlanError
+    ) {
       process.stderr.write(`bmc-agent: ${err.message}\n`);
       process.exit(2);
     }

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './log.ts';
 import { type AgentMachine, createMachine } from './machine/create.ts';
 import { ManagedMachine } from './machine/managed-machine.ts';
 import { createRegistry, instrumentMachine } from './metrics.ts';
+import { setupVmNetworks } from './network/setup.ts';
 import { derivedMac, resolveVmUuid } from './qemu/identity.ts';
 import { authenticate } from './redfish/auth.ts';
 import { redfishConfigFromAgent } from './redfish/from-agent-config.ts';
@@ -47,6 +48,16 @@ export const hostFacts = {
   },
 };
 
+/**
+ * Managed mode: host interfaces in VM_NETWORKS are bridged to taps before anything starts (waiting, bounded, for
+ * interfaces containerlab adds after start, as the seed did); QEMU then gets the taps.
+ */
+async function withVmNetworks(config: AgentConfig, log: Logger): Promise<AgentConfig> {
+  if (config.mode !== 'managed' || config.vm.networks.every((n) => n === 'user')) return config;
+  const { backends } = await setupVmNetworks(config.vm.networks, { log: log.child({ component: 'network' }) });
+  return { ...config, vm: { ...config.vm, networks: backends } };
+}
+
 /** Express-style header access for a raw upgrade request, so the console shares Redfish's authentication. */
 function asHeaderRequest(req: IncomingMessage): Request {
   const get = (name: string): string | undefined => {
@@ -57,10 +68,11 @@ function asHeaderRequest(req: IncomingMessage): Request {
 }
 
 export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Promise<Agent> {
-  const config = parseConfig(env, hostFacts);
-  const log = overrides.log ?? createLogger({ level: config.logLevel });
-  for (const warning of config.warnings) log.warn(warning);
-  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  const parsed = parseConfig(env, hostFacts);
+  const log = overrides.log ?? createLogger({ level: parsed.logLevel });
+  for (const warning of parsed.warnings) log.warn(warning);
+  await mkdir(parsed.stateDir, { recursive: true, mode: 0o700 });
+  const config = await withVmNetworks(parsed, log);
 
   const uuid = await resolveVmUuid(config.stateDir, config.vmUuid);
   const store = await FileBmcStore.open({
