@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { neverPull } from '../support/docker.ts';
@@ -109,8 +112,11 @@ describe('images', () => {
     let operator: StartedTestContainer | undefined;
     let port = 0;
 
+    const cleanups: Array<() => void> = [];
+
     afterAll(async () => {
       if (operator) await operator.stop({ remove: true, timeout: 10_000 }).catch(() => undefined);
+      for (const cleanup of cleanups) cleanup();
     });
 
     it('runs as non-root with a read-only root filesystem and no npm', () => {
@@ -133,12 +139,38 @@ describe('images', () => {
       expect(r.stderr.trim()).toBe("qemu-bmc-operator: WORKERS: 'many' is not a whole number");
     });
 
-    it('starts read-only without a cluster: /healthz answers, /readyz says standby, the log says why', async () => {
+    it('exits 2 with one line when there is no kubeconfig and no cluster', () => {
+      const r = runCommand('docker', ['run', '--rm', '--read-only', OPERATOR_IMAGE], 60_000);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^qemu-bmc-operator: KUBECONFIG: [^\n]+$/);
+    });
+
+    it('starts read-only with a kubeconfig whose apiserver is unreachable: /healthz answers, /readyz says standby, the log says why', async () => {
       port = await freePort('tcp');
+      const dir = mkdtempSync(join(tmpdir(), 'qbmc-kubeconfig-'));
+      const kubeconfig = join(dir, 'config');
+      // Port 1 on the container's loopback: nothing listens, every request fails at once.
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{name: none, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+          'users: [{name: none, user: {token: not-a-token}}]',
+          'contexts: [{name: none, context: {cluster: none, user: none}}]',
+          'current-context: none',
+          '',
+        ].join('\n'),
+      );
+      chmodSync(dir, 0o755);
+      chmodSync(kubeconfig, 0o644);
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
       operator = await new ReadOnlyContainer(OPERATOR_IMAGE)
         .withReadOnlyRoot()
         .withPullPolicy(neverPull)
         .withName(uniqueName('operator'))
+        .withBindMounts([{ source: dir, target: '/kube', mode: 'ro' }])
+        .withEnvironment({ KUBECONFIG: '/kube/config' })
         .withExposedPorts({ container: 8080, host: port })
         .withWaitStrategy(Wait.forLogMessage(/"msg":"operator started"/))
         .withStartupTimeout(60_000)
