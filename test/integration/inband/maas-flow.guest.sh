@@ -3,10 +3,11 @@
 # The test prepends SETUP_PASSWORD=... . Lines the test reads start with "MF ", MAAS's registration with "MAAS ".
 #
 # The test talks to this script through the BMC itself: it sets LAN parameter 16 (SNMP community string, volatile in
-# the agent) over RMCP+ and the guest reads it in-band. Values: cycle, commission, idle, probe-*.
+# the agent) over RMCP+ and the guest reads it in-band. Values: cycle, commission[:user], idle, probe-*.
 # Boot 1 (user 3 is not "maas" yet): ipmitool user set-up, then "chassis power cycle" when the mailbox says cycle.
 # Later boots (user 3 is "maas"): a loop that prints the mailbox every few seconds (each line is an in-band
-# round trip) and runs MAAS's commissioning BMC configuration once per boot when the mailbox says commission.
+# round trip) and runs MAAS's commissioning BMC configuration when the mailbox says commission (user maas, MAAS's
+# default) or commission:<user> (MAAS's maas_auto_ipmi_user setting), once per value and boot.
 
 say() { echo "MF $*"; }
 
@@ -82,7 +83,8 @@ bmc_set_keys() {
 }
 
 commission() {
-  say commission begin
+  username=$1
+  say commission begin user=$username
   # detected(): ipmi-locate, "IPMI Version: N.N" (or /dev/ipmiN)
   ipmi-locate >/tmp/locate 2>&1
   if grep -q 'IPMI Version: [0-9]\.[0-9]' /tmp/locate || [ -e /dev/ipmi0 ]; then
@@ -184,15 +186,15 @@ commission() {
     Enable_Pef_Alerting_Volatile Enable_Pef_Alerting_Non_Volatile
   bmc_set_keys SOL_Conf Yes Force_SOL_Payload_Authentication Force_SOL_Payload_Encryption
 
-  # add_bmc_user(): the user named maas, else the first User section (not User1) without a name.
+  # add_bmc_user(): the user with MAAS's user name, else the first User section (not User1) without a name.
   slot=""
   first_unused=""
   for section in $(sed -n 's/^\(User[0-9]*\)||$/\1/p' /tmp/kv); do
     [ "$section" = User1 ] && continue
     name=$(get "$section" Username)
-    if [ "$name" = maas ]; then
+    if [ "$name" = "$username" ]; then
       slot=$section
-      echo 'INFO: Found existing IPMI user "maas"!'
+      echo "INFO: Found existing IPMI user \"$username\"!"
       break
     fi
     if [ -z "$first_unused" ] && { [ -z "$name" ] || [ "$name" = "(Empty User)" ]; }; then first_unused=$section; fi
@@ -202,7 +204,7 @@ commission() {
   # _generate_random_password(): 10..15 letters and digits
   length=$((10 + $(od -An -N1 -tu1 /dev/urandom) % 6))
   password=$(tr -dc 'A-Za-z0-9' </dev/urandom | head -c $length)
-  for pair in "Username=maas" "Password=$password" "Enable_User=Yes" "Lan_Privilege_Limit=Administrator" \
+  for pair in "Username=$username" "Password=$password" "Enable_User=Yes" "Lan_Privilege_Limit=Administrator" \
     "Lan_Enable_IPMI_Msgs=Yes"; do
     key=${pair%%=*}
     value=${pair#*=}
@@ -226,7 +228,7 @@ commission() {
   [ "$address" = 0.0.0.0 ] && address=""
   echo "MAAS power_type: ipmi"
   echo "MAAS power_address: $address"
-  echo "MAAS power_user: maas"
+  echo "MAAS power_user: $username"
   echo "MAAS power_pass: $password"
   echo "MAAS power_driver: $driver"
   echo "MAAS power_boot_type: $boot_type"
@@ -234,19 +236,28 @@ commission() {
   echo "MAAS cipher_suite_id: $cipher"
   echo "MAAS privilege_level: ADMIN"
   echo "MAAS mac_address: $mac"
-  say commission done
+  say commission done user=$username
 }
 
 say boot phase=running user3=$user3
-commissioned=""
-i=0
-while [ $i -lt 3000 ]; do
+commissioned=" "
+tick=0
+while [ $tick -lt 3000 ]; do
   m=$(mailbox)
-  if [ "$m" = commission ] && [ -z "$commissioned" ]; then
-    commissioned=1
-    commission || say commission failed
-  fi
-  say "tick $i mailbox=$m"
+  case "$m" in
+    commission | commission:*)
+      case "$commissioned" in
+        *" $m "*) ;;
+        *)
+          commissioned="$commissioned$m "
+          user=${m#commission}
+          user=${user#:}
+          commission "${user:-maas}" || say commission failed user=${user:-maas}
+          ;;
+      esac
+      ;;
+  esac
+  say "tick $tick mailbox=$m"
   sleep 2
-  i=$((i + 1))
+  tick=$((tick + 1))
 done

@@ -7,7 +7,7 @@
 // one (SERIAL_ADDR, for SOL). The test steers the guest through the BMC: it sets LAN parameter 16 (SNMP community,
 // volatile) over RMCP+ and the guest polls it in-band; see the guest script's header.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { requireCommand } from '../../support/require.ts';
 
 const main = resolve(import.meta.dirname, '../../../bmc-agent/src/main.ts');
 const guestScript = resolve(import.meta.dirname, 'maas-flow.guest.sh');
+const resultsDir = resolve(import.meta.dirname, '../../../test-results');
 
 const ADVERTISED = '10.96.0.42';
 const ADMIN = { user: 'admin', password: 'admin-pw-7' };
@@ -172,6 +173,26 @@ function ipmipower(reg: Registration, action: string): Promise<Run> {
   ]);
 }
 
+/** Waits for the guest's commissioning run for `user` that started after `from`; returns its console text. */
+async function commission(user: string, from: number): Promise<string> {
+  await waitSerial(
+    `commissioning as ${user}`,
+    new RegExp(`^MF commission (done|failed) user=${user}$`, 'm'),
+    from,
+    600_000,
+  );
+  const out = serial().slice(from);
+  expect(out, out).toContain(`MF commission done user=${user}`);
+  return out;
+}
+
+/** The "MAAS key: value" lines: what bmc_config.py would hand to MAAS as the machine's power parameters. */
+function registrationIn(out: string): Registration {
+  const reg: Record<string, string> = {};
+  for (const m of out.matchAll(/^MAAS (\w+): ?(.*)$/gm)) reg[m[1]!] = m[2]!;
+  return reg as unknown as Registration;
+}
+
 interface Registration {
   power_type: string;
   power_address: string;
@@ -241,7 +262,12 @@ afterAll(async () => {
   // VM_STOP_ON_EXIT=false leaves QEMU behind by design: stop the ones this test saw, by PID.
   const last = qemuPid();
   for (const pid of [...qemuPids, ...(last ? [last] : [])]) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) {
+    // Kept for whoever reads a failure: the guest's console across all boots (test-results/ is not committed).
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'maas-flow-guest-console.log'), serial());
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('MAAS flow: in-band set-up and commissioning in the guest, power from outside, agent restarts', () => {
@@ -328,12 +354,8 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     needStep(1);
     const before = serial().length;
     await tellGuest('commission');
-    await waitSerial('commissioning to finish', /^MF commission (done|failed)$/m, before, 600_000);
-    const out = serial().slice(before);
-    expect(out, out).toContain('MF commission done');
-    const reg: Record<string, string> = {};
-    for (const m of out.matchAll(/^MAAS (\w+): ?(.*)$/gm)) reg[m[1]!] = m[2]!;
-    registration = reg as unknown as Registration;
+    const out = await commission('maas', before);
+    registration = registrationIn(out);
     // What MAAS would store as the machine's power parameters.
     expect(registration).toMatchObject({
       power_type: 'ipmi',
@@ -350,6 +372,23 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     expect(out).toMatch(/^MF detected IPMI Version: 2\.0$/m);
     expect(out).toMatch(/^MF user slot=User3$/m); // the existing user maas is reused, as MAAS does
     expect(out).toMatch(/^MF commit User3:Password$/m);
+
+    // With MAAS's maas_auto_ipmi_user set to another name, the script takes the first unnamed slot (User4), which
+    // bmc-config shows as disabled, no access and callback-restricted; what it registers works as well.
+    const before2 = serial().length;
+    await tellGuest('commission:maas2');
+    const out2 = await commission('maas2', before2);
+    const second = registrationIn(out2);
+    expect(out2).toMatch(/^MF user slot=User4$/m);
+    for (const key of ['Username', 'Password', 'Enable_User', 'Lan_Privilege_Limit', 'Lan_Enable_IPMI_Msgs'])
+      expect(out2).toMatch(new RegExp(`^MF commit User4:${key}$`, 'm'));
+    expect(second).toMatchObject({ power_address: ADVERTISED, power_user: 'maas2', cipher_suite_id: '17' });
+    expect(second.power_pass).not.toBe(registration.power_pass);
+    const stat2 = await ipmipower(second, '--stat');
+    expect(stat2.stdout.trim(), stat2.stderr).toBe('127.0.0.1: on');
+    const users = await lanplus(ADMIN.user, ADMIN.password, ['user', 'list', '1']);
+    expect(users.stdout).toMatch(/^3\s+maas\s+.*ADMINISTRATOR$/m);
+    expect(users.stdout).toMatch(/^4\s+maas2\s+.*ADMINISTRATOR$/m);
     await tellGuest('idle');
 
     // The new password is the one that works now; the set-up one is gone.
@@ -423,6 +462,7 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
       const running = agent!;
       const pid = qemuPid()!;
       expect(alive(pid)).toBe(true);
+      const boots = serial().match(/^MF boot phase=/gm)?.length;
       running.child.kill(signal);
       const code = await running.exited;
       if (signal === 'SIGTERM') expect(code, running.output().slice(-2000)).toBe(0);
@@ -446,8 +486,12 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
         from,
         120_000,
       );
+      const metrics = await curl([`https://127.0.0.1:${redfishPort}/metrics`]);
+      expect(metrics.stdout).toMatch(/^qemubmc_inband_connected 1$/m);
+      expect(metrics.stdout).not.toMatch(/^qemubmc_inband_frame_errors_total\{[^}]*\} [1-9]/m);
       expect(alive(pid)).toBe(true);
       expect(qemuPid()).toBe(pid);
+      expect(serial().match(/^MF boot phase=/gm)?.length, 'the guest booted again').toBe(boots);
     }, 400_000);
   }
 });
