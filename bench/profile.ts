@@ -1,5 +1,6 @@
 // CPU profile of the agent under one kind of load, summarised: `node bench/profile.ts ipmi|redfish|start`.
 //   ipmi    - Get Device ID on one RMCP+ session (suite 3) for a few seconds
+//   session - full RMCP+ sessions (open, RAKP, Get Device ID, close) in a loop
 //   redfish - GET Systems/1 with a session token over 1 keep-alive connection
 //   start   - spawn to the first Redfish 200 (cold STATE_DIR), then stop
 // The agent runs with --cpu-prof; the summary lists self time by function and by file (node_modules packages
@@ -13,8 +14,8 @@ import { runLoad } from './lib/http-load.ts';
 import { IpmiLanClient } from './lib/ipmi-client.ts';
 
 const mode = process.argv[2] ?? 'ipmi';
-if (!['ipmi', 'redfish', 'start'].includes(mode)) {
-  process.stderr.write('usage: node bench/profile.ts ipmi|redfish|start\n');
+if (!['ipmi', 'session', 'redfish', 'start'].includes(mode)) {
+  process.stderr.write('usage: node bench/profile.ts ipmi|session|redfish|start\n');
   process.exit(2);
 }
 const seconds = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 5);
@@ -22,6 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-profile-'));
 process.env['BENCH_AGENT_NODE_ARGS'] = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=200`;
 const agent = await startAgent(process.cwd(), dir, mode);
 process.stdout.write(`agent up in ${agent.firstOkMs.toFixed(0)} ms\n`);
+// Leave start-up out of the summary, except in `start` mode.
+const loadFromUs = mode === 'start' ? 0 : Number(process.hrtime.bigint() / 1000n);
 if (mode === 'ipmi') {
   const client = await IpmiLanClient.connect('127.0.0.1', agent.ipmiPort);
   await client.open(AGENT_USER, AGENT_PASS, 3);
@@ -34,6 +37,24 @@ if (mode === 'ipmi') {
   await client.closeSession();
   client.close();
   process.stdout.write(`${(n / seconds).toFixed(0)} commands/s while profiling\n`);
+} else if (mode === 'session') {
+  let n = 0;
+  const times: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const client = await IpmiLanClient.connect('127.0.0.1', agent.ipmiPort);
+    const t = performance.now();
+    await client.open(AGENT_USER, AGENT_PASS, 3);
+    await client.command(0x06, 0x01);
+    await client.closeSession();
+    times.push(performance.now() - t);
+    client.close();
+    n++;
+  }
+  times.sort((a, b) => a - b);
+  process.stdout.write(
+    `${(n / seconds).toFixed(0)} sessions/s while profiling, p50 ${times[Math.floor(n / 2)]?.toFixed(2)} ms\n`,
+  );
 } else if (mode === 'redfish') {
   const token = await redfishSession(agent.redfishUrl, AGENT_USER, AGENT_PASS);
   const r = await runLoad({
@@ -47,4 +68,4 @@ if (mode === 'ipmi') {
 }
 await agent.stop();
 
-process.stdout.write(summarizeProfileDir(dir));
+process.stdout.write(summarizeProfileDir(dir, 25, 20, loadFromUs));

@@ -9,20 +9,28 @@ export interface ProfileNode {
 }
 
 export interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
 }
 
 /** Summarises the first .cpuprofile found in `dir`. */
-export function summarizeProfileDir(dir: string, topFunctions = 25, topFiles = 20): string {
+/**
+ * `fromUs`: only samples taken after this CLOCK_MONOTONIC time in microseconds (process.hrtime.bigint() / 1000n in
+ * any process on the machine), e.g. to leave start-up out.
+ */
+export function summarizeProfileDir(dir: string, topFunctions = 25, topFiles = 20, fromUs = 0): string {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir} (did the agent exit cleanly?)`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= fromUs) self.set(id, (self.get(id) ?? 0) + delta);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fnTotals = new Map<string, number>();
