@@ -76,8 +76,8 @@ let redfishPort: number;
 let agent: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
 const qemuPids = new Set<number>();
 
-function startAgent() {
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+function startAgent(overrides: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [main], { env: { PATH: process.env['PATH'] ?? '', ...env, ...overrides } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -492,6 +492,40 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
       expect(alive(pid)).toBe(true);
       expect(qemuPid()).toBe(pid);
       expect(serial().match(/^MF boot phase=/gm)?.length, 'the guest booted again').toBe(boots);
+      if (signal === 'SIGTERM') stepsDone = 3;
     }, 400_000);
   }
+
+  it('SIGTERM with the default VM_STOP_ON_EXIT=true (as in the operator pods): the VM shuts down, the next agent powers it on (restore policy), maas still works in-band and over LAN', async () => {
+    needStep(3);
+    // Hand the running VM to an agent with the default: SIGKILL the current one, the next adopts the QEMU.
+    const pid = qemuPid()!;
+    const previous = agent!;
+    previous.child.kill('SIGKILL');
+    await previous.exited;
+    const stopping = startAgent({ VM_STOP_ON_EXIT: 'true' });
+    await waitFor('adoption', 60_000, () =>
+      stopping.output().includes('adopted the running QEMU') ? true : undefined,
+    );
+    stopping.child.kill('SIGTERM');
+    expect(await stopping.exited, stopping.output().slice(-2000)).toBe(0);
+    expect(alive(pid), 'SIGTERM with VM_STOP_ON_EXIT=true stops the VM').toBe(false);
+
+    const from = serial().length;
+    const next = startAgent({ VM_STOP_ON_EXIT: 'true' });
+    await waitFor('power restore', 60_000, () =>
+      next.output().includes('power restore: powering on') ? true : undefined,
+    );
+    const newPid = await waitFor('a new QEMU', 60_000, () => {
+      const p = qemuPid();
+      return p !== undefined && p !== pid && alive(p) ? p : undefined;
+    });
+    await waitSerial('the guest to boot again', /^MF boot phase=running user3=maas$/m, from, 300_000);
+    await tellGuest('probe-restored');
+    await waitSerial('an in-band read after the restore', /^MF tick \d+ mailbox=probe-restored$/m, from, 120_000);
+    const mc = await lanplus('maas', registration.power_pass, ['mc', 'info']);
+    expect(mc.code, mc.stderr).toBe(0);
+    expect((await ipmipower(registration, '--stat')).stdout.trim()).toBe('127.0.0.1: on');
+    expect(alive(newPid)).toBe(true);
+  }, 600_000);
 });
