@@ -188,6 +188,22 @@ describe('Serial-over-LAN with ipmitool', () => {
     }
   });
 
+  it('stays active across a power cycle: the next boot shows on the same console', async () => {
+    const term = await activate();
+    await prompt(term);
+    // The marker may follow the old prompt on the same line ("/ # QBMC-BEGIN").
+    const boots = (text: string) => text.split('\n').filter((l) => l.endsWith('QBMC-BEGIN')).length;
+    const before = boots(await term.output());
+    const cycle = await ipmitool(['chassis', 'power', 'cycle']);
+    expect(cycle.code, cycle.output).toBe(0);
+    // QEMU is a new process with a new serial server; the agent reconnects and the guest's init shows up.
+    await term.waitFor((text) => boots(text) > before, 240_000);
+    await term.waitFor(/QBMC-END rc=0[\s\S]*^\/ # *$/m, 120_000, { action: () => term.enter(), everyMs: 3_000 });
+    expect(await term.exitStatus()).toBeNull();
+    await runInGuest(term, 'echo "cycled-$((8000+1))"', /^cycled-8001$/m);
+    await quit(term);
+  }, 420_000);
+
   it('carries bulk output in order, every line once', async () => {
     const term = await activate();
     await prompt(term);

@@ -64,7 +64,7 @@ export class TmuxTerminal {
 
   /** Resolves with the output once it matches; while waiting, runs `nudge` (e.g. press Enter) every `everyMs`. */
   async waitFor(
-    pattern: RegExp,
+    pattern: RegExp | ((text: string) => boolean),
     timeoutMs: number,
     nudge?: { action: () => Promise<void>; everyMs: number },
   ): Promise<string> {
@@ -72,7 +72,7 @@ export class TmuxTerminal {
     let nextNudge = Date.now();
     for (;;) {
       const text = await this.output();
-      if (pattern.test(text)) return text;
+      if (typeof pattern === 'function' ? pattern(text) : pattern.test(text)) return text;
       if (Date.now() > deadline)
         throw new Error(`terminal did not show ${pattern} within ${timeoutMs} ms; it shows:\n${text.slice(-3000)}`);
       if (nudge && Date.now() >= nextNudge) {

@@ -119,9 +119,10 @@ export class SolManager implements SolPayloadHook {
   async deactivate(session: SessionHandle | undefined, instance: number): Promise<boolean> {
     if (instance !== SOL_INSTANCE || !this.active) return false;
     const { sol, session: owner, options } = this.active;
-    // Another session with enough privilege may deactivate it: the owner is told it is going away. The owner
-    // deactivating its own SOL is not told: it is closing its session next, and ipmitool aborts (an assertion in
-    // its SOL send path) when it has to acknowledge a SOL packet after its session is gone.
+    // Another session with enough privilege may deactivate it: the owner is told it is going away. An owner
+    // deactivating its own SOL learns it from the command's response; an unsolicited SOL packet in the middle of
+    // that exchange would be taken by ipmitool as the Deactivate Payload response (it returns the first packet
+    // that arrives).
     if (session?.id !== owner.id) this.transport?.send(owner, sol.deactivatingPacket(), options);
     this.stop();
     this.deps.log.info({ by: session?.userName ?? 'system' }, 'SOL deactivated');

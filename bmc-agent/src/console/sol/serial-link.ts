@@ -19,7 +19,9 @@ export class SerialLink extends EventEmitter<{ data: [Uint8Array]; connected: []
 
   constructor(opts: SerialLinkOptions) {
     super();
-    this.opts = { minBackoffMs: 200, maxBackoffMs: 5000, ...opts };
+    // Reconnects stay quick (at most 1 s apart): QEMU drops serial output while no client is connected, and the
+    // first lines of a boot are what a SOL user is watching for after a power cycle.
+    this.opts = { minBackoffMs: 100, maxBackoffMs: 1000, ...opts };
     this.backoffMs = this.opts.minBackoffMs;
     this.connect();
   }
