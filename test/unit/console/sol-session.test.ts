@@ -108,4 +108,49 @@ describe('SOL session', () => {
     sol.fromSerial(data('b'));
     expect(sent).toHaveLength(1);
   });
+
+  it('refuses console input while the serial port is down: accepted 0, NACK and "character transfer unavailable"', () => {
+    const sent: ReturnType<typeof decodeSolPacket>[] = [];
+    const sol = new SolSession({
+      send: (p) => sent.push(decodeSolPacket(p)),
+      writeSerial: () => false,
+      maxOutboundData: 8,
+      retryIntervalMs: 100,
+      retryCount: 2,
+    });
+    sol.fromConsole({ seq: 2, ackSeq: 0, accepted: 0, flags: 0, data: data('x') });
+    sol.fromConsole({ seq: 2, ackSeq: 0, accepted: 0, flags: 0, data: data('x') });
+    const refused = { seq: 0, ackSeq: 2, accepted: 0, flags: 0x40 | 0x20, data: new Uint8Array() };
+    expect(sent).toEqual([refused, refused]);
+  });
+
+  it('reports retransmissions both ways, data given up, and bytes moved', () => {
+    vi.useFakeTimers();
+    const events: string[] = [];
+    const { sol } = harness({
+      events: {
+        retransmit: () => events.push('retransmit'),
+        duplicate: () => events.push('duplicate'),
+        dropped: (n) => events.push(`dropped ${n}`),
+        bytes: (direction, n) => events.push(`${direction} ${n}`),
+      },
+    });
+    sol.fromConsole({ seq: 1, ackSeq: 0, accepted: 0, flags: 0, data: data('ab') });
+    sol.fromConsole({ seq: 1, ackSeq: 0, accepted: 0, flags: 0, data: data('ab') });
+    sol.fromSerial(data('xyz'));
+    sol.fromConsole({ seq: 0, ackSeq: 1, accepted: 3, flags: 0, data: new Uint8Array() });
+    sol.fromSerial(data('lost'));
+    vi.advanceTimersByTime(300);
+    expect(events).toEqual(['to_serial 2', 'duplicate', 'to_console 3', 'retransmit', 'retransmit', 'dropped 4']);
+  });
+
+  it('sends nothing once closed, and a deactivating packet carries status bit 4', () => {
+    const { sol, sent } = harness();
+    const bye = decodeSolPacket(sol.deactivatingPacket());
+    expect(bye).toMatchObject({ seq: 1, ackSeq: 0, accepted: 0, flags: 0x10 });
+    sol.close();
+    sol.fromSerial(data('late'));
+    sol.fromConsole({ seq: 3, ackSeq: 0, accepted: 0, flags: 0, data: data('x') });
+    expect(sent).toHaveLength(0);
+  });
 });
