@@ -104,6 +104,7 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
   );
 
   const stops: Array<() => Promise<void>> = [];
+  let ipmiSessions: { closeAll(): void } | null = null;
   try {
     const redfish = await startRedfishServer({
       config: redfishConfigFromAgent(config, uuid),
@@ -111,6 +112,8 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
       registry,
       machine,
       store,
+      // Manager.Reset: like a BMC reboot, every IPMI session ends too (Redfish clears its own).
+      onManagerReset: async () => ipmiSessions?.closeAll(),
     });
     stops.push(() => redfish.close());
     if (config.metrics) {
@@ -159,6 +162,7 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
       dispatcher,
     });
     stops.push(() => lan.close());
+    ipmiSessions = lan.sessions;
     lanPort = lan.address.port;
     sol.attachTransport({
       send: (session, payload, security) => lan.sendPayload(session, SOL_PAYLOAD, payload, security),
