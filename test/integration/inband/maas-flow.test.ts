@@ -68,6 +68,14 @@ function alive(pid: number): boolean {
   }
 }
 
+function ours(pid: number): boolean {
+  try {
+    return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+  } catch {
+    return false;
+  }
+}
+
 let dir: string;
 let serialLog: string;
 let env: Record<string, string>;
@@ -259,9 +267,10 @@ afterAll(async () => {
     agent.child.kill('SIGKILL');
     await agent.exited;
   }
-  // VM_STOP_ON_EXIT=false leaves QEMU behind by design: stop the ones this test saw, by PID.
+  // VM_STOP_ON_EXIT=false leaves QEMU behind by design: stop the ones this test saw, by PID, once their command line
+  // shows they are still ours (an old PID may belong to another process by now).
   const last = qemuPid();
-  for (const pid of [...qemuPids, ...(last ? [last] : [])]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of new Set([...qemuPids, ...(last ? [last] : [])])) if (ours(pid)) process.kill(pid, 'SIGKILL');
   if (dir) {
     // Kept for whoever reads a failure: the guest's console across all boots (test-results/ is not committed).
     mkdirSync(resultsDir, { recursive: true });
