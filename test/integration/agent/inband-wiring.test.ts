@@ -1,7 +1,8 @@
 // The whole agent in one process, wired by wiring.ts: the guest fixture's ipmitool talks to the BMC over the
-// KCS device QEMU connects to VM_IPMI_ADDR (ipmi-bmc-extern), and its output comes back over SERIAL_ADDR.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+// KCS device QEMU connects to VM_IPMI_ADDR (ipmi-bmc-extern). The agent holds the first serial port (SERIAL_ADDR, for
+// SOL), so the script reports on a second one (ttyS1) that QEMU writes to a file.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,33 +19,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Collects the VM's serial output until `pattern` shows up (bounded), reconnecting while QEMU starts listening. */
-async function serialUntil(port: number, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
+/** Reads a file until `pattern` shows up in it (bounded). */
+async function fileUntil(path: string, pattern: RegExp, timeoutMs: number): Promise<string> {
   let text = '';
-  while (Date.now() < deadline) {
-    const done = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      const timer = setTimeout(() => socket.destroy(), Math.max(0, deadline - Date.now()));
-      socket.setEncoding('utf8');
-      socket.on('data', (d: string) => {
-        text += d;
-        if (pattern.test(text.replace(/\r/g, ''))) {
-          clearTimeout(timer);
-          socket.destroy();
-          resolve(true);
-        }
-      });
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        clearTimeout(timer);
-        resolve(pattern.test(text.replace(/\r/g, '')));
-      });
-    });
-    if (done) return text.replace(/\r/g, '');
-    await new Promise((r) => setTimeout(r, 100));
+  for (let waited = 0; waited < timeoutMs; waited += 250) {
+    text = existsSync(path) ? (await readFile(path, 'utf8')).replace(/\r/g, '') : '';
+    if (pattern.test(text)) return text;
+    await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`serial never matched ${pattern}:\n${text.slice(-2000)}`);
+  throw new Error(`${path} never matched ${pattern}:\n${text.slice(-2000)}`);
 }
 
 describe('agent wiring with in-band IPMI', () => {
@@ -53,7 +36,9 @@ describe('agent wiring with in-band IPMI', () => {
     const [redfish, vnc, serial, inband] = await freePorts(4);
     const [ipmi] = await freePorts(1, 'udp');
     const fixture = guestFixture();
-    const script = 'ipmitool mc info | grep "IPMI Version"; ipmitool lan print 1 | grep "IP Address  "';
+    const report = join(dir, 'ttyS1.log');
+    const script =
+      '{ ipmitool mc info | grep "IPMI Version"; ipmitool lan print 1 | grep "IP Address  "; echo REPORT-DONE; } >/dev/ttyS1 2>&1';
     const cmd = Buffer.from(script).toString('base64');
     agent = await startAgent(
       {
@@ -72,12 +57,12 @@ describe('agent wiring with in-band IPMI', () => {
         IPMI_PASS: 'inband-pw',
         POWER_ON_AT_START: 'true',
         GRACEFUL_SHUTDOWN_TIMEOUT: '2',
-        QEMU_EXTRA_ARGS: `-kernel ${fixture.kernel} -initrd ${fixture.initrd} -append 'console=ttyS0 quiet panic=-1 qbmc.stay=1 qbmc.cmd=${cmd}'`,
+        QEMU_EXTRA_ARGS: `-kernel ${fixture.kernel} -initrd ${fixture.initrd} -append 'console=ttyS0 quiet panic=-1 qbmc.stay=1 qbmc.cmd=${cmd}' -serial file:${report}`,
       },
       { log: silentLogger() },
     );
     expect(agent.machine.powerState()).toBe('On');
-    const out = await serialUntil(serial!, /QBMC-END rc=\d+/, 150_000);
+    const out = await fileUntil(report, /REPORT-DONE/, 150_000);
     expect(out).toMatch(/IPMI Version\s*:\s*2\.0/);
     expect(out).toMatch(/IP Address\s*:\s*192\.0\.2\.77/);
   });
