@@ -1,6 +1,19 @@
 // The Helm chart against the real apiserver: lint is clean, the rendered manifests pass a server-side dry run,
 // and `helm install` establishes the CRD and creates the operator's Deployment, RBAC and Service.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  BED_APISERVER_ARGS,
+  getJson,
+  kwokNode,
+  type OperatorProcess,
+  type PodJson,
+  startOperator,
+  waitFor,
+} from '../../operator/testing/cluster-harness.ts';
 import { type Cluster, startCluster } from '../support/cluster.ts';
 
 const chart = 'charts/qemu-bmc';
@@ -85,5 +98,115 @@ describe('Helm chart', () => {
     const { stdout } = await cluster.helm(['get', 'notes', 'qbmc', '--namespace', 'qemu-bmc-system']);
     expect(stdout).toMatch(/kind: VirtualBMC/);
     expect(stdout).toMatch(/kubectl get vbmc/);
+  });
+});
+
+// With the controller manager and scheduler running, the chart's Deployment really rolls out (kwok plays the kubelet),
+// and an operator process holding only the chart's ServiceAccount token reconciles a VirtualBMC: the chart's RBAC
+// is enough for the operator's work.
+describe('Helm chart, installed on a cluster with controllers', () => {
+  let cluster: Cluster;
+  let dir: string;
+  let operator: OperatorProcess | undefined;
+  const ns = 'qemu-bmc-system';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-chart-'));
+    cluster = await startCluster({ kwok: true, controllers: true, apiserverArgs: BED_APISERVER_ARGS });
+    await cluster.kubectl(['apply', '-f', '-'], kwokNode);
+    await cluster.kubectl(['create', 'namespace', ns]);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rolls the operator Deployment out to Available', async () => {
+    await cluster.helm(['install', 'qbmc', chart, '--namespace', ns, '--set', 'replicaCount=2']);
+    const { stdout } = await cluster.kubectl([
+      'rollout',
+      'status',
+      'deployment/qbmc-qemu-bmc',
+      '-n',
+      ns,
+      '--timeout=180s',
+    ]);
+    expect(stdout).toMatch(/successfully rolled out/);
+    const pods = await getJson<{ items: PodJson[] }>(cluster, [
+      'get',
+      'pods',
+      '-n',
+      ns,
+      '-l',
+      'app.kubernetes.io/component=operator',
+    ]);
+    expect(pods.items).toHaveLength(2);
+    for (const pod of pods.items) expect(pod.status?.phase).toBe('Running');
+  });
+
+  it('lets an operator with only the chart ServiceAccount reconcile a VirtualBMC applied afterwards', async () => {
+    const { stdout: token } = await cluster.kubectl(['create', 'token', 'qbmc-qemu-bmc', '-n', ns]);
+    const { stdout: server } = await cluster.kubectl([
+      'config',
+      'view',
+      '-o',
+      'jsonpath={.clusters[0].cluster.server}',
+    ]);
+    const kubeconfig = join(dir, 'sa-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'test',
+            cluster: {
+              server: server.trim(),
+              'certificate-authority-data': Buffer.from(cluster.caCert).toString('base64'),
+            },
+          },
+        ],
+        users: [{ name: 'operator', user: { token: token.trim() } }],
+        contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator', namespace: ns } }],
+        'current-context': 'test',
+      }),
+      { mode: 0o600 },
+    );
+    operator = await startOperator(cluster, dir, 'chart-sa', { KUBECONFIG: kubeconfig, LEASE_NAMESPACE: ns });
+    await cluster.kubectl(['apply', '-n', 'default', '-f', 'docs/examples/virtualbmc-minimal.yaml']);
+    const secret = await waitFor(
+      'the generated credentials Secret',
+      async () => {
+        const s = await getJson<{ data?: Record<string, string> }>(cluster, [
+          'get',
+          'secret',
+          'node1-bmc',
+          '-n',
+          'default',
+        ]);
+        return s.data?.['password'] ? s : undefined;
+      },
+      480,
+    );
+    expect(Buffer.from(secret.data?.['password'] ?? '', 'base64').toString()).toHaveLength(20);
+    // The pod stays Pending here (its state PVC has no provisioner on this bed): reconciled means created and owned.
+    const pod = await waitFor(
+      'the agent pod',
+      async () =>
+        await getJson<PodJson & { metadata: { ownerReferences?: { kind: string }[] } }>(cluster, [
+          'get',
+          'pod',
+          'node1-bmc',
+          '-n',
+          'default',
+        ]),
+      480,
+    );
+    expect(pod.metadata.ownerReferences?.map((o) => o.kind)).toEqual(['VirtualBMC']);
+    await cluster.kubectl(['get', 'service', 'node1-bmc', '-n', 'default']);
+    const { stdout } = await cluster.kubectl(['get', 'vbmc', 'node1', '-n', 'default']);
+    expect(stdout).toMatch(/^NAME\s+POWER\s+READY\s+IPMI\s+REDFISH\s+AGE/m);
   });
 });

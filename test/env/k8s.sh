@@ -18,6 +18,8 @@ binaries=(
   "etcd           etcd       go.etcd.io/etcd/server/v3"
   "kube-apiserver kubernetes k8s.io/kubernetes/cmd/kube-apiserver"
   "kubectl        kubernetes k8s.io/kubernetes/cmd/kubectl"
+  "kube-controller-manager kubernetes k8s.io/kubernetes/cmd/kube-controller-manager"
+  "kube-scheduler kubernetes k8s.io/kubernetes/cmd/kube-scheduler"
   "helm           helm       helm.sh/helm/v3/cmd/helm"
   "kwok           kwok       sigs.k8s.io/kwok/cmd/kwok"
 )

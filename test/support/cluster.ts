@@ -29,6 +29,11 @@ export interface ClusterOptions {
   kwok?: boolean;
   /** Extra kube-apiserver flags, appended last so they win. */
   apiserverArgs?: string[];
+  /**
+   * Also run kube-controller-manager and kube-scheduler, so Deployments get ReplicaSets and Pods and Pods get
+   * nodes (with kwok, they then reach Running). Default false.
+   */
+  controllers?: boolean;
 }
 
 export interface CommandResult {
@@ -73,7 +78,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
 async function startOnce(options: ClusterOptions): Promise<Cluster> {
   const binDir = k8sBinDir();
-  const names = ['etcd', 'kube-apiserver', 'kubectl', 'helm', ...(options.kwok ? ['kwok'] : [])];
+  const names = [
+    'etcd',
+    'kube-apiserver',
+    'kubectl',
+    'helm',
+    ...(options.kwok ? ['kwok'] : []),
+    ...(options.controllers ? ['kube-controller-manager', 'kube-scheduler'] : []),
+  ];
   for (const name of names) requireFile(join(binDir, name), installHint);
 
   const dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-cluster-'));
@@ -154,6 +166,34 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
           '--manage-all-nodes=true',
           `--cidr=${podCidr}`,
           '--node-ip=10.244.0.1',
+        ]),
+      );
+    }
+
+    if (options.controllers) {
+      // Both use the admin kubeconfig: these are test clusters, and per-component identities add nothing here.
+      processes.push(
+        launch(dir, join(binDir, 'kube-controller-manager'), 'kube-controller-manager', [
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          '--secure-port=0',
+          `--service-account-private-key-file=${pki.serviceAccountPrivateKey}`,
+          `--root-ca-file=${pki.caCert}`,
+          '--use-service-account-credentials=false',
+          '--leader-elect=false',
+          // Pod CIDRs come from kwok. The node lifecycle controller stays: it lifts the not-ready taint that
+          // admission puts on every new Node once kwok reports it Ready.
+          '--controllers=*,-nodeipam',
+        ]),
+        launch(dir, join(binDir, 'kube-scheduler'), 'kube-scheduler', [
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          '--secure-port=0',
+          '--leader-elect=false',
         ]),
       );
     }
