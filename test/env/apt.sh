@@ -11,7 +11,9 @@ packages=(
   # browser suite (headless, through playwright-core) and fonts for readable screenshots
   chromium fonts-liberation fonts-dejavu-core
   # container suite and base-image rootfs
-  docker.io debootstrap
+  docker.io docker-compose debootstrap
+  # Python peers: virtualbmc builds libvirt-python from source
+  python3-venv python3-dev libvirt-dev pkg-config gcc
   # guest fixture: kernel, static busybox, initramfs packing, module decompression
   linux-image-amd64 busybox-static cpio gzip xz-utils zstd kmod
   # tools the tests and scripts drive
