@@ -104,7 +104,15 @@ async function commandRate(t: Target, durationMs: number, sessions: number): Pro
     for (let i = 0; i < sessions; i++) {
       const client = await IpmiLanClient.connect('127.0.0.1', t.port, 2_000);
       clients.push(client);
-      await client.open(t.user, t.password, SUITE);
+      // pyghmi's Bmc now and then refuses an Open Session with a nonsense status; a second attempt succeeds.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await client.open(t.user, t.password, SUITE);
+          break;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
       for (let w = 0; w < 20; w++) await client.command(0x06, 0x01); // warm-up
     }
     const end = performance.now() + durationMs;

@@ -272,6 +272,12 @@ export function svg(r: BenchResults): string {
   parts.push(
     `<text x="10" y="24" font-size="16" font-weight="bold">qemu-bmc benchmarks ${esc(r.date)}${r.quick ? ' (quick)' : ''} — load ${r.machine.loadBefore.map((v) => v.toFixed(1)).join(' ')}</text>`,
   );
+  parts.push(
+    `<rect x="10" y="34" width="12" height="12" fill="#2b6cb0"/><text x="27" y="44" font-size="11">qemu-bmc</text>`,
+    `<rect x="100" y="34" width="12" height="12" fill="#a0aec0"/><text x="117" y="44" font-size="11">peers (sushy-tools, ipmi_sim, pyghmi)</text>`,
+    '<text x="340" y="44" font-size="11">linear scale per panel</text>',
+  );
+  y += 14;
   for (const p of panels) {
     y += 18;
     parts.push(`<text x="10" y="${y}" font-size="13" font-weight="bold">${esc(p.title)}</text>`);
