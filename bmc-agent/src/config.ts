@@ -1,6 +1,7 @@
 // Environment → typed, validated agent configuration. Names and defaults follow the Go seed; see docs/configuration.md.
 // parseConfig is pure: it never reads the filesystem or the network, so every rule is unit-testable.
 import { isIP } from 'node:net';
+import type { PowerRestorePolicy } from './bmc/types.ts';
 import { splitShellWords } from './qemu/shell-words.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -22,22 +23,40 @@ export interface HostPort {
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type BootDevice = 'c' | 'd' | 'n';
+/** auto = KVM when the probe shows it works, else TCG; kvm = KVM or exit; tcg = never KVM. */
+export type Accelerator = 'auto' | 'kvm' | 'tcg';
+/** Emulated NIC models (the CRD's list); each has a PXE ROM in Debian's ipxe-qemu. */
+export const NIC_MODELS = ['virtio-net-pci', 'e1000', 'e1000e', 'rtl8139'] as const;
+export type NicModel = (typeof NIC_MODELS)[number];
+
+export interface ExtraDisk {
+  path: string;
+  /** qemu-img size used to create the disk when it is missing; null = never create. */
+  size: string | null;
+}
 
 export interface VmConfig {
   memoryMiB: number;
   cpus: number;
-  enableKvm: boolean;
+  /** From VM_ACCELERATOR, or ENABLE_KVM when that is unset (true → auto, false → tcg). */
+  accelerator: Accelerator;
   vncPort: number;
   /** '' = no disk. */
   disk: string;
   /** qemu-img size (e.g. "20G") used to create `disk` when it is missing; null = never create. */
   diskSize: string | null;
+  /** Further disks (VM_EXTRA_DISKS), after the first; never in the boot order. */
+  extraDisks: ExtraDisk[];
   cdrom: string | null;
-  /** Default boot device when no override is set: c = disk, d = CD-ROM, n = network. */
-  boot: BootDevice;
+  /** Default boot order when no override is set (c = disk, d = CD-ROM, n = network); unlisted devices follow. */
+  boot: BootDevice[];
   bootMenuTimeoutMs: number;
   /** Host interfaces given to the VM as TAP NICs; the word "user" means QEMU user-mode networking. */
   networks: string[];
+  /** One MAC per `networks` entry (VM_NETWORK_MACS); empty = derived from the VM UUID. */
+  networkMacs: string[];
+  /** One model per `networks` entry (VM_NETWORK_MODELS, default virtio-net-pci). */
+  networkModels: NicModel[];
   extraArgs: string[];
   /** Firmware when no boot override says otherwise. */
   bootMode: 'Legacy' | 'UEFI';
@@ -64,6 +83,8 @@ export interface AgentConfig {
     sessionTimeoutS: number;
     tlsCert: string | null;
     tlsKey: string | null;
+    /** REDFISH_EVENT_DESTINATIONS: CIDRs/hostnames push events may go to; null = any. */
+    eventDestinations: string[] | null;
   };
   serialAddr: HostPort;
   vncAddr: HostPort;
@@ -76,6 +97,10 @@ export interface AgentConfig {
   /** null = generated once and kept in STATE_DIR/vm-uuid. */
   vmUuid: string | null;
   powerOnAtStart: boolean;
+  /** POWER_RESTORE_POLICY: applied to the BMC state at every start; null = the stored policy persists. */
+  powerRestorePolicy: PowerRestorePolicy | null;
+  /** CONSOLE_ENABLED: serve the noVNC console (/novnc, /websockify). */
+  consoleEnabled: boolean;
   /** ACPI shutdown wait before forcing power off (GracefulShutdown, SIGTERM). */
   gracefulShutdownTimeoutS: number;
   /** Managed mode, agent SIGTERM/SIGINT: shut the VM down (true) or leave it running for the next agent to adopt. */
@@ -174,6 +199,115 @@ function diskSize(env: Env): string | null {
   return v;
 }
 
+function extraDisks(env: Env): ExtraDisk[] {
+  const v = raw(env, 'VM_EXTRA_DISKS');
+  const sizes = raw(env, 'VM_EXTRA_DISK_SIZES');
+  if (v === undefined) {
+    if (sizes !== undefined) throw new ConfigError('VM_EXTRA_DISK_SIZES', 'needs VM_EXTRA_DISKS', sizes);
+    return [];
+  }
+  const paths = v.split(',').map((s) => s.trim());
+  if (paths.some((p) => !p.startsWith('/') && !p.startsWith('./')))
+    throw new ConfigError('VM_EXTRA_DISKS', 'must be comma-separated absolute paths (or ./…)', v);
+  if (new Set(paths).size !== paths.length) throw new ConfigError('VM_EXTRA_DISKS', 'must not repeat a path', v);
+  if (sizes === undefined) return paths.map((path) => ({ path, size: null }));
+  const list = sizes.split(',').map((s) => s.trim());
+  if (list.length !== paths.length || list.some((s) => s !== '' && !/^[1-9]\d*[KMGT]?$/.test(s)))
+    throw new ConfigError(
+      'VM_EXTRA_DISK_SIZES',
+      `must be ${paths.length} comma-separated sizes like 20G (empty = never create), one per VM_EXTRA_DISKS entry`,
+      sizes,
+    );
+  return paths.map((path, i) => ({ path, size: list[i] === '' ? null : (list[i] as string) }));
+}
+
+/** VM_BOOT: one device (the seed's form) or an order like n,c,d; devices not listed keep their place after. */
+function bootOrder(env: Env): BootDevice[] {
+  const v = raw(env, 'VM_BOOT');
+  if (v === undefined) return ['c'];
+  const list = v.split(',').map((s) => s.trim().toLowerCase());
+  if (list.some((d) => d !== 'c' && d !== 'd' && d !== 'n') || new Set(list).size !== list.length)
+    throw new ConfigError('VM_BOOT', 'must be c, d or n, or an order of them like n,c,d (each once)', v);
+  return list as BootDevice[];
+}
+
+/** VM_ACCELERATOR wins; ENABLE_KVM alone keeps the seed's meaning; ENABLE_KVM=false next to auto or kvm is refused. */
+function accelerator(env: Env): Accelerator {
+  const enableKvm = boolean(env, 'ENABLE_KVM', true);
+  if (raw(env, 'VM_ACCELERATOR') === undefined) return enableKvm ? 'auto' : 'tcg';
+  const chosen = oneOf<Accelerator>(env, 'VM_ACCELERATOR', 'auto', ['auto', 'kvm', 'tcg']);
+  if (chosen !== 'tcg' && raw(env, 'ENABLE_KVM') !== undefined && !enableKvm)
+    throw new ConfigError('VM_ACCELERATOR', 'contradicts ENABLE_KVM=false (use tcg, or unset ENABLE_KVM)', chosen);
+  return chosen;
+}
+
+function networkMacs(env: Env, count: number): string[] {
+  const v = raw(env, 'VM_NETWORK_MACS');
+  if (v === undefined) return [];
+  if (count === 0) throw new ConfigError('VM_NETWORK_MACS', 'needs VM_NETWORKS', v);
+  const macs = v.split(',').map((s) => s.trim().toLowerCase());
+  const problem = `must be ${count} comma-separated unicast MACs like 52:54:00:12:34:56, one per VM_NETWORKS entry`;
+  if (macs.length !== count) throw new ConfigError('VM_NETWORK_MACS', problem, v);
+  // Bit 0 of the first byte marks a multicast address, which no NIC may have.
+  for (const mac of macs)
+    if (!MAC.test(mac) || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1)
+      throw new ConfigError('VM_NETWORK_MACS', problem, v);
+  if (new Set(macs).size !== macs.length) throw new ConfigError('VM_NETWORK_MACS', 'must not repeat a MAC', v);
+  return macs;
+}
+
+function networkModels(env: Env, count: number): NicModel[] {
+  const v = raw(env, 'VM_NETWORK_MODELS');
+  if (v === undefined) return Array.from({ length: count }, () => 'virtio-net-pci');
+  if (count === 0) throw new ConfigError('VM_NETWORK_MODELS', 'needs VM_NETWORKS', v);
+  const models = v.split(',').map((s) => s.trim());
+  if (models.length !== count || models.some((m) => !(NIC_MODELS as readonly string[]).includes(m)))
+    throw new ConfigError(
+      'VM_NETWORK_MODELS',
+      `must be ${count} comma-separated models of ${NIC_MODELS.join(', ')}, one per VM_NETWORKS entry`,
+      v,
+    );
+  return models as NicModel[];
+}
+
+const RESTORE_POLICIES: Record<string, PowerRestorePolicy> = {
+  alwaysoff: 'always-off',
+  previous: 'previous',
+  alwayson: 'always-on',
+};
+
+function restorePolicy(env: Env): PowerRestorePolicy | null {
+  const v = raw(env, 'POWER_RESTORE_POLICY');
+  if (v === undefined) return null;
+  const policy = RESTORE_POLICIES[v.toLowerCase().replace(/-/g, '')];
+  if (!policy) throw new ConfigError('POWER_RESTORE_POLICY', 'must be one of AlwaysOff, Previous, AlwaysOn', v);
+  return policy;
+}
+
+/** REDFISH_EVENT_DESTINATIONS: CIDRs, bare IPs or hostnames (".example.com" = any name under it). */
+function eventDestinations(env: Env): string[] | null {
+  const v = raw(env, 'REDFISH_EVENT_DESTINATIONS');
+  if (v === undefined) return null;
+  const entries = v.split(',').map((s) => s.trim());
+  for (const e of entries) {
+    const [addr, bits, more] = e.split('/');
+    const family = isIP(addr ?? '');
+    const ok =
+      more === undefined &&
+      (bits === undefined
+        ? family !== 0 ||
+          /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(e)
+        : family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+    if (!ok)
+      throw new ConfigError(
+        'REDFISH_EVENT_DESTINATIONS',
+        'must be comma-separated CIDRs (10.0.0.0/8, ::1/128), IP addresses or hostnames (.example.com = subdomains)',
+        v,
+      );
+  }
+  return entries;
+}
+
 function hasControlOrColon(s: string): boolean {
   for (const ch of s) if (ch === ':' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) return true;
   return false;
@@ -263,13 +397,22 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
       env['QEMU_EXTRA_ARGS'],
     );
   }
-  if (extraArgs.some((a) => a === '-enable-kvm' || /accel=kvm/.test(a)) && !boolean(env, 'ENABLE_KVM', true))
-    throw new ConfigError('QEMU_EXTRA_ARGS', 'must not enable KVM when ENABLE_KVM=false', env['QEMU_EXTRA_ARGS']);
+  const accel = accelerator(env);
+  if (extraArgs.some((a) => a === '-enable-kvm' || /accel=kvm/.test(a)) && accel === 'tcg')
+    throw new ConfigError(
+      'QEMU_EXTRA_ARGS',
+      'must not enable KVM when ENABLE_KVM=false or VM_ACCELERATOR=tcg',
+      env['QEMU_EXTRA_ARGS'],
+    );
 
   const disk = env['VM_DISK'] === undefined ? '/vm/disk.qcow2' : env['VM_DISK'].trim();
   const size = diskSize(env);
   if (size !== null && disk === '')
     throw new ConfigError('VM_DISK_SIZE', 'needs VM_DISK to name the disk to create', size);
+  const extra = extraDisks(env);
+  if (disk !== '' && extra.some((d) => d.path === disk))
+    throw new ConfigError('VM_EXTRA_DISKS', 'must not repeat VM_DISK', env['VM_EXTRA_DISKS']);
+  const nets = networks(env);
 
   const cfg: AgentConfig = {
     mode: qemuMode,
@@ -290,6 +433,7 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
       sessionTimeoutS: integer(env, 'REDFISH_SESSION_TIMEOUT', 1800, 30, 86400),
       tlsCert,
       tlsKey,
+      eventDestinations: eventDestinations(env),
     },
     serialAddr,
     vncAddr,
@@ -298,6 +442,8 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
     bmcMac,
     vmUuid,
     powerOnAtStart: boolean(env, 'POWER_ON_AT_START', false),
+    powerRestorePolicy: restorePolicy(env),
+    consoleEnabled: boolean(env, 'CONSOLE_ENABLED', true),
     gracefulShutdownTimeoutS: integer(env, 'GRACEFUL_SHUTDOWN_TIMEOUT', 60, 1, 3600),
     stopVmOnExit: boolean(env, 'VM_STOP_ON_EXIT', true),
     virtualMediaTlsVerify: boolean(env, 'VIRTUAL_MEDIA_TLS_VERIFY', true),
@@ -307,14 +453,17 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
     vm: {
       memoryMiB: integer(env, 'VM_MEMORY', 2048, 16, 1048576),
       cpus: integer(env, 'VM_CPUS', 2, 1, 256),
-      enableKvm: boolean(env, 'ENABLE_KVM', true),
+      accelerator: accel,
       vncPort,
       disk,
       diskSize: size,
+      extraDisks: extra,
       cdrom: raw(env, 'VM_CDROM') ?? null,
-      boot: oneOf<BootDevice>(env, 'VM_BOOT', 'c', ['c', 'd', 'n']),
+      boot: bootOrder(env),
       bootMenuTimeoutMs: integer(env, 'VM_BOOT_MENU_TIMEOUT', 0, 0, 65535),
-      networks: networks(env),
+      networks: nets,
+      networkMacs: networkMacs(env, nets.length),
+      networkModels: networkModels(env, nets.length),
       extraArgs,
       bootMode: oneOf(env, 'VM_BOOT_MODE', 'bios', ['bios', 'uefi'] as const) === 'uefi' ? 'UEFI' : 'Legacy',
     },

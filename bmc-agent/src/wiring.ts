@@ -1,6 +1,6 @@
 // Composition root: configuration → logger → state → machine → front ends. Nothing else lives here.
 
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -75,17 +75,34 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
   const config = await withVmNetworks(parsed, log);
 
   const uuid = await resolveVmUuid(config.stateDir, config.vmUuid);
+  const statePath = join(config.stateDir, STATE_FILE_NAME);
+  const freshState = await access(statePath).then(
+    () => false,
+    () => true,
+  );
   const store = await FileBmcStore.open({
-    path: join(config.stateDir, STATE_FILE_NAME),
+    path: statePath,
     seed: {
       adminUser: config.ipmi.user,
       adminPassword: config.ipmi.password,
       address: config.bmcAddress,
       macAddress: config.bmcMac ?? derivedMac(uuid, 'bmc'),
-      powerRestorePolicy: initialRestorePolicy(config.powerOnAtStart),
+      powerRestorePolicy: config.powerRestorePolicy ?? initialRestorePolicy(config.powerOnAtStart),
       bootMode: config.vm.bootMode,
     },
   });
+  // POWER_RESTORE_POLICY (the operator's CR) is the source of truth: applied at every start, over whatever
+  // `ipmitool chassis policy` stored meanwhile. Unset, the stored policy persists.
+  const restorePolicy = config.powerRestorePolicy;
+  if (restorePolicy !== null && store.state().powerRestorePolicy !== restorePolicy) {
+    log.info(
+      { from: store.state().powerRestorePolicy, to: restorePolicy },
+      'power restore policy from POWER_RESTORE_POLICY',
+    );
+    await store.update((draft) => {
+      draft.powerRestorePolicy = restorePolicy;
+    });
+  }
 
   // With METRICS=false the front ends still get a registry (they register into it), it is just not served.
   const registry = config.metrics ? createRegistry() : new Registry();
@@ -114,26 +131,29 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
       store,
       // Manager.Reset: like a BMC reboot, every IPMI session ends too (Redfish clears its own).
       onManagerReset: async () => ipmiSessions?.closeAll(),
+      // /metrics is served by the Redfish app, behind its authentication (any role).
+      serveMetrics: config.metrics,
     });
     stops.push(() => redfish.close());
-    if (config.metrics) {
-      // Unauthenticated like most exporters: metric values hold no credentials or VM data.
-      redfish.app.get('/metrics', async (_req, res) => {
-        res.set('Content-Type', registry.contentType).send(await registry.metrics());
+    if (config.consoleEnabled) {
+      const consoleService = createConsoleService({
+        vncAddress: `${config.vncAddr.host}:${config.vncAddr.port}`,
+        authorize: (req) => authenticate(asHeaderRequest(req), store, redfish.context.sessions) !== undefined,
+        maxConsoles: 4,
+        log,
+        registry,
+      });
+      redfish.app.use(consoleService.router);
+      redfish.server.on('upgrade', (req, socket, head) => {
+        if (!consoleService.handleUpgrade(req, socket, head)) socket.destroy();
+      });
+      stops.push(async () => consoleService.closeAll());
+    } else {
+      // CONSOLE_ENABLED=false: no /novnc pages (plain 404) and every WebSocket upgrade is refused.
+      redfish.server.on('upgrade', (_req, socket) => {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       });
     }
-    const consoleService = createConsoleService({
-      vncAddress: `${config.vncAddr.host}:${config.vncAddr.port}`,
-      authorize: (req) => authenticate(asHeaderRequest(req), store, redfish.context.sessions) !== undefined,
-      maxConsoles: 4,
-      log,
-      registry,
-    });
-    redfish.app.use(consoleService.router);
-    redfish.server.on('upgrade', (req, socket, head) => {
-      if (!consoleService.handleUpgrade(req, socket, head)) socket.destroy();
-    });
-    stops.push(async () => consoleService.closeAll());
 
     // Serial over LAN: the VM's serial port (SERIAL_ADDR) bridged to RMCP+ payload type 1 of the owning session.
     const serial = new SerialLink({ host: config.serialAddr.host, port: config.serialAddr.port });
@@ -184,14 +204,20 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
     }
 
     // Power restore policy (managed mode): a VM adopted from a previous agent run is already where it should be.
+    // A fresh state file with POWER_ON_AT_START=true powers on once whatever the policy (the CR's initialState).
     if (machine instanceof ManagedMachine && machine.powerState() === 'Off') {
       const s = store.state();
-      if (shouldPowerOnAtStart(s.powerRestorePolicy, s.lastPowerState)) {
-        log.info({ policy: s.powerRestorePolicy, last: s.lastPowerState }, 'power restore: powering on');
+      const initialOn = freshState && config.powerOnAtStart;
+      if (initialOn || shouldPowerOnAtStart(s.powerRestorePolicy, s.lastPowerState)) {
+        log.info({ policy: s.powerRestorePolicy, last: s.lastPowerState, initialOn }, 'power restore: powering on');
         await machine.powerOnAtStart().catch((err: Error) => log.error({ err: err.message }, 'power restore failed'));
       }
     }
 
+    log.info(
+      { redfishPort: redfish.port, ipmiPort: lan.address.port, console: config.consoleEnabled },
+      'agent started',
+    );
     let stopping: Promise<void> | null = null;
     return {
       config,

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BmcStore } from '../bmc/types.ts';
-import type { AgentConfig } from '../config.ts';
+import { type AgentConfig, ConfigError } from '../config.ts';
 import { chooseAccelerator } from '../qemu/accel.ts';
 import { ensureDisk } from '../qemu/disk.ts';
 import { AttachedMachine } from './attached-machine.ts';
@@ -41,7 +41,10 @@ export async function createMachine(options: CreateMachineOptions): Promise<Agen
     return machine;
   }
   const binary = options.qemuBinary ?? QEMU_BINARY;
-  const accel = await chooseAccelerator({ enableKvm: config.vm.enableKvm, qemuBinary: binary });
+  const accel = await chooseAccelerator({ mode: config.vm.accelerator, qemuBinary: binary });
+  // VM_ACCELERATOR=kvm means KVM or nothing: a silent fall back to TCG would hide a broken node.
+  if (config.vm.accelerator === 'kvm' && accel.accelerator !== 'kvm')
+    throw new ConfigError('VM_ACCELERATOR', `is kvm but KVM does not work here (${accel.reason})`, undefined);
   log.info({ accelerator: accel.accelerator, reason: accel.reason }, 'accelerator chosen');
   let hasDisk = false;
   if (config.vm.disk !== '') {
@@ -50,6 +53,14 @@ export async function createMachine(options: CreateMachineOptions): Promise<Agen
     if (disk === 'created') log.info({ disk: config.vm.disk, size: config.vm.diskSize }, 'VM disk created');
     if (disk === 'missing')
       log.warn({ disk: config.vm.disk }, 'VM disk does not exist and VM_DISK_SIZE is unset: the VM has no disk');
+  }
+  const extraDisks: string[] = [];
+  for (const extra of config.vm.extraDisks) {
+    const disk = await ensureDisk(extra.path, extra.size);
+    if (disk === 'created') log.info({ disk: extra.path, size: extra.size }, 'extra VM disk created');
+    if (disk === 'missing')
+      log.warn({ disk: extra.path }, 'extra VM disk does not exist and has no size in VM_EXTRA_DISK_SIZES: left out');
+    else extraDisks.push(extra.path);
   }
   const machine = new ManagedMachine({
     info: {
@@ -67,6 +78,7 @@ export async function createMachine(options: CreateMachineOptions): Promise<Agen
     accelerator: accel.accelerator,
     qemuBinary: binary,
     hasDisk,
+    extraDisks,
     pidFile: join(config.stateDir, 'qemu.pid'),
   });
   await machine.adoptRunning();

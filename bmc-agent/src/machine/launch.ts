@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AgentConfig } from '../config.ts';
 import { type BootClass, bootClassOf, defaultBootOrder, type Firmware, type LaunchPlan } from '../qemu/argv.ts';
 import { diskFormat } from '../qemu/disk.ts';
-import { derivedMac } from '../qemu/identity.ts';
+import { vmNicMacs } from '../qemu/identity.ts';
 import { effectiveTarget } from './boot.ts';
 import type { BootOverride } from './types.ts';
 
@@ -41,6 +41,8 @@ export interface LaunchInputs {
   override: BootOverride;
   /** Whether the disk file exists (created or provided). */
   hasDisk: boolean;
+  /** VM_EXTRA_DISKS entries whose file exists (missing ones are left out, with a warning at start). */
+  extraDisks?: readonly string[];
 }
 
 /** BiosSetup: hold the firmware in its boot menu long enough for someone on the console to act. */
@@ -70,9 +72,14 @@ export async function buildLaunchPlan(inputs: LaunchInputs): Promise<LaunchPlan>
       : null,
     firmware,
     disk: inputs.hasDisk && vm.disk !== '' ? { path: vm.disk, format: diskFormat(vm.disk) } : null,
+    extraDisks: (inputs.extraDisks ?? []).map((path) => ({ path, format: diskFormat(path) })),
     cdrom: vm.cdrom ? { file: vm.cdrom, driver: null } : null,
     usbMedia: null,
-    nics: vm.networks.map((backend, i) => ({ backend, mac: derivedMac(uuid, `nic${i}`) })),
+    nics: vmNicMacs(vm, uuid).map((mac, i) => ({
+      backend: vm.networks[i] as string,
+      mac,
+      model: vm.networkModels[i] ?? 'virtio-net-pci',
+    })),
     bootFirst,
     defaultOrder: defaultBootOrder(vm.boot),
     bootMenuMs: target === 'BiosSetup' ? SETUP_MENU_MS : vm.bootMenuTimeoutMs,

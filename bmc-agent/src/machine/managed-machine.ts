@@ -17,6 +17,8 @@ export interface ManagedMachineDeps extends BaseMachineDeps {
   qemuBinary: string;
   /** Whether the VM disk exists (VM_DISK present or created). */
   hasDisk: boolean;
+  /** VM_EXTRA_DISKS entries that exist (present or created). */
+  extraDisks?: readonly string[];
   /** Where the QEMU PID is kept so a restarted agent can adopt the running VM. */
   pidFile: string;
 }
@@ -26,6 +28,7 @@ export class ManagedMachine extends BaseMachine {
   readonly #accelerator: 'kvm' | 'tcg';
   readonly #binary: string;
   readonly #hasDisk: boolean;
+  readonly #extraDisks: readonly string[];
   readonly #pidFile: string;
   #proc: QemuProcess | null = null;
   /** A stop we asked for: its exit is not a crash. */
@@ -42,6 +45,7 @@ export class ManagedMachine extends BaseMachine {
     this.#accelerator = deps.accelerator;
     this.#binary = deps.qemuBinary;
     this.#hasDisk = deps.hasDisk;
+    this.#extraDisks = deps.extraDisks ?? [];
     this.#pidFile = deps.pidFile;
   }
 
@@ -178,6 +182,7 @@ export class ManagedMachine extends BaseMachine {
         accelerator: this.#accelerator,
         override,
         hasDisk: this.#hasDisk,
+        extraDisks: this.#extraDisks,
       });
       // -S: QEMU starts paused, so media and the boot order are in place before the first instruction runs.
       const argv = [...buildQemuArgv(plan), '-S'];

@@ -12,13 +12,18 @@ export interface ProbeResult {
 // SeaBIOS prints this on its debug console once it has tried every boot device (none are attached).
 const BOOT_ATTEMPT_DONE = 'No bootable device.';
 
+/**
+ * mode tcg: no probe. auto and kvm: probe; the result says TCG when KVM does not work (for kvm the caller
+ * refuses to start rather than fall back).
+ */
 export async function chooseAccelerator(options: {
-  enableKvm: boolean;
+  mode: 'auto' | 'kvm' | 'tcg';
   qemuBinary: string;
   timeoutMs?: number;
   kvmDevice?: string;
 }): Promise<ProbeResult> {
-  if (!options.enableKvm) return { accelerator: 'tcg', reason: 'ENABLE_KVM=false' };
+  if (options.mode === 'tcg')
+    return { accelerator: 'tcg', reason: 'TCG configured (VM_ACCELERATOR=tcg or ENABLE_KVM=false)' };
   const device = options.kvmDevice ?? '/dev/kvm';
   try {
     await access(device, constants.R_OK | constants.W_OK);

@@ -1,10 +1,12 @@
 // Pure QEMU argv builder: launch plan in, string array out. Never goes through a shell.
-import type { HostPort } from '../config.ts';
+import type { BootDevice, HostPort, NicModel } from '../config.ts';
 import type { BootTarget } from '../machine/types.ts';
 
 /** Device ids the machine model addresses over QMP; stable so attach mode can find them in a QEMU we started. */
 export const DEVICE_IDS = {
   disk: 'disk0',
+  /** VM_EXTRA_DISKS entry i (0-based) is disk<i+1>. */
+  extraDisk: (i: number) => `disk${i + 1}`,
   cdDrive: 'ide2-cd0',
   cd: 'cd0',
   usbMediaDrive: 'usb-media0',
@@ -19,6 +21,7 @@ export interface NicPlan {
   /** Host TAP interface name, or 'user' for QEMU user-mode networking. */
   backend: string;
   mac: string;
+  model: NicModel;
 }
 
 /** Bootable device classes, in the order VM_BOOT and the boot override speak of them. */
@@ -39,6 +42,8 @@ export interface LaunchPlan {
   vmIpmi: HostPort | null;
   firmware: Firmware;
   disk: { path: string; format: 'qcow2' | 'raw' } | null;
+  /** Further virtio-blk disks after the first (VM_EXTRA_DISKS); not in the boot order. */
+  extraDisks: Array<{ path: string; format: 'qcow2' | 'raw' }>;
   /** Medium in the CD drive at start; null = empty drive (still present, so media can be inserted later). */
   cdrom: { file: string; driver: Record<string, unknown> | null } | null;
   /** Medium plugged as the removable USB disk at start; null = not plugged. */
@@ -53,10 +58,12 @@ export interface LaunchPlan {
   extraArgs: string[];
 }
 
-/** Default boot order for VM_BOOT: the named device first, the others after. */
-export function defaultBootOrder(vmBoot: 'c' | 'd' | 'n'): BootClass[] {
-  const first: BootClass = vmBoot === 'd' ? 'Cd' : vmBoot === 'n' ? 'Pxe' : 'Hdd';
-  return [first, ...(['Hdd', 'Cd', 'Pxe', 'Usb'] as const).filter((c) => c !== first)];
+const BOOT_CLASS: Record<BootDevice, BootClass> = { c: 'Hdd', d: 'Cd', n: 'Pxe' };
+
+/** Default boot order for VM_BOOT: the named devices first, in that order; the others after (Hdd, Cd, Pxe, Usb). */
+export function defaultBootOrder(vmBoot: BootDevice | readonly BootDevice[]): BootClass[] {
+  const listed = (typeof vmBoot === 'string' ? [vmBoot] : vmBoot).map((d) => BOOT_CLASS[d]);
+  return [...listed, ...(['Hdd', 'Cd', 'Pxe', 'Usb'] as const).filter((c) => !listed.includes(c))];
 }
 
 /** Maps a boot override target to a device class; None and BiosSetup do not name a device. */
@@ -144,6 +151,15 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
       `virtio-blk-pci,id=${DEVICE_IDS.disk},drive=${DEVICE_IDS.disk}-drive,bootindex=${boot.Hdd}`,
     );
   }
+  plan.extraDisks.forEach((d, i) => {
+    const id = DEVICE_IDS.extraDisk(i);
+    argv.push(
+      '-drive',
+      `if=none,id=${id}-drive,format=${d.format},file=${optValue(d.path)}`,
+      '-device',
+      `virtio-blk-pci,id=${id},drive=${id}-drive`,
+    );
+  });
   // The CD drive always exists (empty when no medium) so virtual media can be inserted at any time.
   const cdFile = plan.cdrom ? `,file=${optValue(plan.cdrom.file)}` : '';
   argv.push(
@@ -169,7 +185,7 @@ export function buildQemuArgv(plan: LaunchPlan): string[] {
         : `tap,id=${id}-backend,ifname=${nic.backend},script=no,downscript=no`;
     // Only the first NIC takes part in the boot order; PXE from one NIC is what provisioning systems expect.
     const bootindex = i === 0 ? `,bootindex=${boot.Pxe}` : '';
-    argv.push('-netdev', backend, '-device', `virtio-net-pci,id=${id},netdev=${id}-backend,mac=${nic.mac}${bootindex}`);
+    argv.push('-netdev', backend, '-device', `${nic.model},id=${id},netdev=${id}-backend,mac=${nic.mac}${bootindex}`);
   });
   if (plan.bootMenuMs > 0) argv.push('-boot', `menu=on,splash-time=${plan.bootMenuMs}`);
   argv.push(...plan.extraArgs);

@@ -31,3 +31,8 @@ export function derivedMac(uuid: string, role: string): string {
   const bytes = role === 'bmc' ? [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!] : [0x52, 0x54, 0x00, h[0]!, h[1]!, h[2]!];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
+
+/** The VM's NIC MACs in QEMU order: VM_NETWORK_MACS when given, else derived from the UUID. */
+export function vmNicMacs(vm: { networks: readonly string[]; networkMacs: readonly string[] }, uuid: string): string[] {
+  return vm.networks.map((_, i) => vm.networkMacs[i] ?? derivedMac(uuid, `nic${i}`));
+}

@@ -8,6 +8,7 @@ import { AccountRevisions } from './account-revisions.ts';
 import { createRequireAuth } from './auth.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_SESSIONS, type RedfishConfig } from './config.ts';
 import type { RedfishContext } from './context.ts';
+import { DestinationPolicy } from './destination-policy.ts';
 import { baseMessage, errorBody, missingAtUri, RedfishError } from './errors.ts';
 import { EventHub } from './events.ts';
 import { ODATA_HEADERS, rejectQueryOptions } from './http.ts';
@@ -34,6 +35,8 @@ export interface RedfishDeps {
   now?: () => number;
   /** Push-subscription delivery tuning (tests shorten the retry interval). */
   eventDelivery?: DeliveryOptions;
+  /** Serve `registry` at /metrics, behind the same authentication as Redfish (any role). */
+  serveMetrics?: boolean;
 }
 
 export interface RedfishApp {
@@ -73,7 +76,12 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   });
   const events = new EventHub(deps.machine, log);
   const accountRevisions = new AccountRevisions(deps.store);
-  const subscriptions = new SubscriptionTable(log, 8, deps.eventDelivery);
+  const subscriptions = new SubscriptionTable(log, {
+    max: 8,
+    ...(deps.eventDelivery ? { delivery: deps.eventDelivery } : {}),
+    policy: config.eventDestinations ? new DestinationPolicy(config.eventDestinations) : null,
+    onResult: (result) => metrics.eventDeliveries.inc({ result }),
+  });
   events.addSink((payload, messageId) => subscriptions.deliver(payload, messageId));
   const ctx: RedfishContext = {
     config,
@@ -127,6 +135,14 @@ export function createRedfishApp(deps: RedfishDeps): RedfishApp {
   managerRoutes(router, ctx, requireAuth);
   chassisRoutes(router, ctx, requireAuth);
   eventServiceRoutes(router, ctx, requireAuth);
+
+  if (deps.serveMetrics) {
+    // Authenticated like every route but the service root and the OData documents: the values describe the BMC's
+    // use (sessions, power actions, request rates), which is nobody else's business. ReadOnly suffices.
+    router.get('/metrics', requireAuth('Login'), async (_req, res) => {
+      res.set('Content-Type', deps.registry.contentType).send(await deps.registry.metrics());
+    });
+  }
 
   // Unknown URIs: authenticate first so anonymous clients cannot map the tree.
   router.use('/redfish', requireAuth('Login'), (req) => {

@@ -23,6 +23,8 @@ export interface RedfishConfig {
   ipmiPort?: number;
   /** Largest accepted request body, bytes; default 64 KiB (Redfish bodies are small). */
   bodyLimitBytes?: number;
+  /** Where push events may go (REDFISH_EVENT_DESTINATIONS): CIDRs, IPs, hostnames; unset = anywhere. */
+  eventDestinations?: string[];
   /** Firmware version string shown on the Manager. */
   firmwareVersion?: string;
 }

@@ -1,6 +1,6 @@
 // The composition root's mapping from the agent's validated configuration to what Redfish needs.
 import type { AgentConfig } from '../config.ts';
-import { derivedMac } from '../qemu/identity.ts';
+import { derivedMac, vmNicMacs } from '../qemu/identity.ts';
 import type { RedfishConfig } from './config.ts';
 
 export function redfishConfigFromAgent(config: AgentConfig, vmUuid: string, firmwareVersion?: string): RedfishConfig {
@@ -11,11 +11,12 @@ export function redfishConfigFromAgent(config: AgentConfig, vmUuid: string, firm
     bmcAddress: config.bmcAddress,
     macAddress: config.bmcMac ?? derivedMac(vmUuid, 'bmc'),
     ipmiPort: config.ipmi.port,
-    // Same derivation as the QEMU launch plan, so Redfish shows the MACs the guest really has.
-    systemNicMacs: config.vm.networks.map((_, i) => derivedMac(vmUuid, `nic${i}`)),
+    // Same source as the QEMU launch plan, so Redfish shows the MACs the guest really has.
+    systemNicMacs: vmNicMacs(config.vm, vmUuid),
   };
   if (config.redfish.tlsCert) redfish.tlsCert = config.redfish.tlsCert;
   if (config.redfish.tlsKey) redfish.tlsKey = config.redfish.tlsKey;
+  if (config.redfish.eventDestinations) redfish.eventDestinations = config.redfish.eventDestinations;
   if (firmwareVersion) redfish.firmwareVersion = firmwareVersion;
   return redfish;
 }

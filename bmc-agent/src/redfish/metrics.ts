@@ -5,6 +5,7 @@ export interface RedfishMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   sessions: Gauge;
   powerActions: Counter<'type' | 'result'>;
+  eventDeliveries: Counter<'result'>;
 }
 
 /** `openSessions` is read at scrape time, so expired sessions never linger in the gauge. */
@@ -28,6 +29,12 @@ export function createRedfishMetrics(registry: Registry, openSessions: () => num
       name: 'redfish_power_actions_total',
       help: 'ComputerSystem.Reset actions by ResetType and result',
       labelNames: ['type', 'result'],
+      registers: [registry],
+    }),
+    eventDeliveries: new Counter({
+      name: 'redfish_event_deliveries_total',
+      help: 'Push events per subscriber by outcome: delivered, failed (after retries), refused-by-policy (REDFISH_EVENT_DESTINATIONS)',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

@@ -1,10 +1,13 @@
 // EventService push subscriptions: each event is POSTed as JSON to every subscriber's Destination, with a
 // few bounded retries. Redirects are not followed; TLS certificates are verified unless the subscriber
-// turned VerifyCertificate off.
+// turned VerifyCertificate off. With a destination policy (REDFISH_EVENT_DESTINATIONS), each delivery first
+// resolves and checks the host; a refused one is neither sent nor retried.
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
+import type { DestinationPolicy, ResolvedAddress } from './destination-policy.ts';
 
 export interface Subscription {
   id: string;
@@ -25,17 +28,34 @@ export interface DeliveryOptions {
 
 export const DEFAULT_DELIVERY: DeliveryOptions = { attempts: 3, retryIntervalMs: 5_000, timeoutMs: 5_000 };
 
+/** How one event ended for one subscriber (after its retries). */
+export type DeliveryResult = 'delivered' | 'failed' | 'refused-by-policy';
+
+export interface SubscriptionTableOptions {
+  max?: number;
+  delivery?: DeliveryOptions;
+  /** null/undefined = any destination. */
+  policy?: DestinationPolicy | null;
+  onResult?: (result: DeliveryResult) => void;
+}
+
 export class SubscriptionTable {
   readonly #subs = new Map<string, Subscription>();
   readonly #log: Logger;
   readonly #max: number;
   readonly #delivery: DeliveryOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #policy: DestinationPolicy | null;
+  readonly #onResult: (result: DeliveryResult) => void;
+  /** Subscriptions whose refusal was logged already (log once each). */
+  readonly #refusalLogged = new Set<string>();
 
-  constructor(log: Logger, max = 8, delivery: DeliveryOptions = DEFAULT_DELIVERY) {
+  constructor(log: Logger, options: SubscriptionTableOptions = {}) {
     this.#log = log;
-    this.#max = max;
-    this.#delivery = delivery;
+    this.#max = options.max ?? 8;
+    this.#delivery = options.delivery ?? DEFAULT_DELIVERY;
+    this.#policy = options.policy ?? null;
+    this.#onResult = options.onResult ?? (() => undefined);
   }
 
   create(fields: Omit<Subscription, 'id'>): Subscription {
@@ -54,6 +74,7 @@ export class SubscriptionTable {
   }
 
   delete(id: string): boolean {
+    this.#refusalLogged.delete(id);
     return this.#subs.delete(id);
   }
 
@@ -70,21 +91,51 @@ export class SubscriptionTable {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#subs.clear();
+    this.#refusalLogged.clear();
   }
 
   #attempt(sub: Subscription, body: string, attempt: number): void {
-    post(sub.destination, body, sub.verifyCertificate, this.#delivery.timeoutMs).then(
+    this.#send(sub, body).then(
       (status) => {
-        if (status >= 200 && status < 300) return;
+        if (status === 'refused') return;
+        if (status >= 200 && status < 300) {
+          this.#onResult('delivered');
+          return;
+        }
         this.#retry(sub, body, attempt, `HTTP ${status}`);
       },
       (err: Error) => this.#retry(sub, body, attempt, err.message),
     );
   }
 
+  /** Checks the destination against the policy (when there is one), then POSTs to the checked address. */
+  async #send(sub: Subscription, body: string): Promise<number | 'refused'> {
+    const { timeoutMs } = this.#delivery;
+    if (!this.#policy) return post(sub.destination, body, sub.verifyCertificate, timeoutMs);
+    const decision = await this.#policy.check(new URL(sub.destination).hostname);
+    if (!decision.allowed) {
+      this.#onResult('refused-by-policy');
+      if (!this.#refusalLogged.has(sub.id)) {
+        this.#refusalLogged.add(sub.id);
+        this.#log.warn(
+          {
+            subscription: sub.id,
+            destination: sub.destination,
+            reason: decision.reason,
+            allowed: this.#policy.entries,
+          },
+          'event delivery refused by REDFISH_EVENT_DESTINATIONS (logged once per subscription)',
+        );
+      }
+      return 'refused';
+    }
+    return post(sub.destination, body, sub.verifyCertificate, timeoutMs, decision.address);
+  }
+
   #retry(sub: Subscription, body: string, attempt: number, reason: string): void {
     if (!this.#subs.has(sub.id)) return; // deleted meanwhile
     if (attempt >= this.#delivery.attempts) {
+      this.#onResult('failed');
       this.#log.warn({ subscription: sub.id, destination: sub.destination, reason }, 'event delivery failed');
       return;
     }
@@ -97,10 +148,25 @@ export class SubscriptionTable {
   }
 }
 
-function post(destination: string, body: string, verify: boolean, timeoutMs: number): Promise<number> {
+/** A lookup that answers with the address the policy checked, so the connection goes exactly there. */
+function pinnedLookup(pinned: ResolvedAddress): LookupFunction {
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
+    else callback(null, pinned.address, pinned.family);
+  };
+}
+
+function post(
+  destination: string,
+  body: string,
+  verify: boolean,
+  timeoutMs: number,
+  pinned?: ResolvedAddress,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const url = new URL(destination);
     const options = {
+      ...(pinned ? { lookup: pinnedLookup(pinned) } : {}),
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',

@@ -60,7 +60,11 @@ function agentEnv(vbmc: VirtualBMC, inputs: PodInputs) {
     env('VM_BOOT_MODE', spec.firmware),
     env('VM_ACCELERATOR', spec.accelerator),
     env('ENABLE_KVM', spec.accelerator === 'tcg' ? 'false' : 'true'),
-    env('VM_BOOT', BOOT_LETTER[spec.bootOrder[0] ?? 'disk']),
+    // The whole order, as the agent's VM_BOOT list (n,c,d); devices not listed follow in the agent's order.
+    env(
+      'VM_BOOT',
+      (spec.bootOrder.length > 0 ? spec.bootOrder : ['disk' as const]).map((d) => BOOT_LETTER[d]).join(','),
+    ),
     env('VM_IPMI_ADDR', INBAND_IPMI_ADDR),
     env('POWER_ON_AT_START', spec.initialState === 'On' ? 'true' : 'false'),
     env('POWER_RESTORE_POLICY', spec.restorePolicy),
@@ -70,7 +74,12 @@ function agentEnv(vbmc: VirtualBMC, inputs: PodInputs) {
   const [boot, ...extra] = disks;
   if (boot) vars.push(env('VM_DISK', diskPath(boot.name)), env('VM_DISK_SIZE', quantityToQemuSize(boot.size)));
   else vars.push(env('VM_DISK', '')); // diskless (network boot only); unset would mean the agent's default disk
-  if (extra.length > 0) vars.push(env('VM_EXTRA_DISKS', extra.map((d) => diskPath(d.name)).join(',')));
+  if (extra.length > 0)
+    vars.push(
+      env('VM_EXTRA_DISKS', extra.map((d) => diskPath(d.name)).join(',')),
+      // Created by the agent when missing (a disk with a sourceImage is already seeded by its init container).
+      env('VM_EXTRA_DISK_SIZES', extra.map((d) => quantityToQemuSize(d.size)).join(',')),
+    );
   if (vm.cdrom) vars.push(env('VM_CDROM', vm.cdrom.image));
   if (networks.length > 0) {
     let attached = 0;

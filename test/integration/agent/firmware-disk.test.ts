@@ -1,13 +1,13 @@
 // Firmware, disk creation and the accelerator probe with real QEMU.
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManagedMachine } from '../../../bmc-agent/src/machine/managed-machine.ts';
 import { chooseAccelerator } from '../../../bmc-agent/src/qemu/accel.ts';
 import { QmpClient } from '../../../bmc-agent/src/qmp/client.ts';
-import { queryBlock } from '../../../bmc-agent/src/qmp/commands.ts';
+import { qomGet, queryBlock } from '../../../bmc-agent/src/qmp/commands.ts';
 import { type AgentRig, agentRig } from './support.ts';
 
 let rig: AgentRig | null = null;
@@ -57,14 +57,58 @@ describe('firmware and disk', () => {
   });
 });
 
+describe('extra disks and NICs', () => {
+  it('attaches VM_EXTRA_DISKS after the first (created when sized, left out when missing) and NICs with the configured models and MACs', async () => {
+    const diskDir = await mkdtemp(join(tmpdir(), 'agent-extra-'));
+    cleanups.push(() => rm(diskDir, { recursive: true, force: true }));
+    const raw = join(diskDir, 'existing.img');
+    await writeFile(raw, Buffer.alloc(1024 * 1024));
+    const created = join(diskDir, 'data', 'disk.qcow2');
+    const missing = join(diskDir, 'missing.qcow2');
+    rig = await agentRig({
+      VM_DISK: join(diskDir, 'root.qcow2'),
+      VM_DISK_SIZE: '32M',
+      VM_EXTRA_DISKS: `${created},${missing},${raw}`,
+      VM_EXTRA_DISK_SIZES: '16M,,',
+      VM_NETWORKS: 'user,user',
+      VM_NETWORK_MODELS: 'e1000,rtl8139',
+      VM_NETWORK_MACS: '52:54:00:aa:bb:01,52:54:00:aa:bb:02',
+    });
+    expect(statSync(created).size).toBeGreaterThan(0);
+    expect(existsSync(missing)).toBe(false);
+    await (rig.machine as ManagedMachine).reset('On');
+    const qmp = new QmpClient({ target: { path: rig.inspectSocket } });
+    await qmp.connectWithRetry(20);
+    try {
+      const blocks = await queryBlock(qmp);
+      const files = Object.fromEntries(
+        blocks.filter((b) => /^disk\d-drive$/.test(b.device)).map((b) => [b.device, b.inserted?.file]),
+      );
+      // The missing disk is left out; the others keep their order after disk0.
+      expect(files).toEqual({
+        'disk0-drive': join(diskDir, 'root.qcow2'),
+        'disk1-drive': created,
+        'disk2-drive': raw,
+      });
+      expect(await qomGet(qmp, '/machine/peripheral/disk1', 'type')).toBe('virtio-blk-pci');
+      expect(await qomGet(qmp, '/machine/peripheral/net0', 'type')).toBe('e1000');
+      expect(await qomGet(qmp, '/machine/peripheral/net0', 'mac')).toBe('52:54:00:aa:bb:01');
+      expect(await qomGet(qmp, '/machine/peripheral/net1', 'type')).toBe('rtl8139');
+      expect(await qomGet(qmp, '/machine/peripheral/net1', 'mac')).toBe('52:54:00:aa:bb:02');
+    } finally {
+      qmp.close();
+    }
+  });
+});
+
 describe('accelerator probe', () => {
   it('skips KVM when disabled or when the device is missing', async () => {
-    expect(await chooseAccelerator({ enableKvm: false, qemuBinary: 'qemu-system-x86_64' })).toEqual({
+    expect(await chooseAccelerator({ mode: 'tcg', qemuBinary: 'qemu-system-x86_64' })).toEqual({
       accelerator: 'tcg',
-      reason: 'ENABLE_KVM=false',
+      reason: 'TCG configured (VM_ACCELERATOR=tcg or ENABLE_KVM=false)',
     });
     const missing = await chooseAccelerator({
-      enableKvm: true,
+      mode: 'auto',
       qemuBinary: 'qemu-system-x86_64',
       kvmDevice: '/dev/no-such-kvm',
     });
@@ -72,7 +116,7 @@ describe('accelerator probe', () => {
   });
 
   it('gives a bounded, explained answer on this host', async () => {
-    const result = await chooseAccelerator({ enableKvm: true, qemuBinary: 'qemu-system-x86_64', timeoutMs: 4_000 });
+    const result = await chooseAccelerator({ mode: 'auto', qemuBinary: 'qemu-system-x86_64', timeoutMs: 4_000 });
     if (result.accelerator === 'kvm') expect(result.reason).toMatch(/reached its boot attempt in \d+ ms/);
     else expect(result.reason).toMatch(/not accessible|no progress within 4000 ms/);
   });

@@ -2,7 +2,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:https';
+import { get, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,19 +70,51 @@ async function agentEnv(extra: Record<string, string> = {}): Promise<Record<stri
   };
 }
 
-/** GET /metrics over the agent's self-signed HTTPS (unauthenticated by design). */
-function scrape(port: number): Promise<string> {
+/** GET over the agent's self-signed HTTPS, with Basic credentials `auth` (user:password) when given. */
+function httpsGet(port: number, path: string, auth?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolveBody, reject) => {
-    get({ host: '127.0.0.1', port, path: '/metrics', rejectUnauthorized: false }, (res) => {
+    get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, ...(auth ? { auth } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         body += d;
       });
-      res.on('end', () => resolveBody(body));
+      res.on('end', () => resolveBody({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
 }
+
+/** A WebSocket upgrade of /websockify with credentials: the HTTP status the agent answers (101 = accepted). */
+function upgradeStatus(port: number, auth: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: '/websockify',
+      auth,
+      rejectUnauthorized: false,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': Buffer.from('qemu-bmc-test-key').toString('base64'),
+        Origin: `https://127.0.0.1:${port}`,
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolveStatus(res.statusCode ?? 0);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolveStatus(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const ADMIN = 'admin:proc-test-pw';
 
 async function qemuPid(dir: string): Promise<number | null> {
   try {
@@ -114,9 +146,16 @@ describe('bmc-agent process', () => {
     await waitFor(() => a.output().includes('"msg":"VM powered on"'), 'power on');
     const pid = (await qemuPid(env['STATE_DIR']!))!;
     expect(processAlive(pid)).toBe(true);
-    const metrics = await scrape(Number(env['REDFISH_PORT']));
-    expect(metrics).toContain('bmc_power_state{state="On"} 1');
-    expect(metrics).toContain('bmc_power_actions_total');
+    const port = Number(env['REDFISH_PORT']);
+    // /metrics needs the same credentials as Redfish.
+    expect((await httpsGet(port, '/metrics')).status).toBe(401);
+    expect((await httpsGet(port, '/metrics', 'admin:wrong')).status).toBe(401);
+    const metrics = await httpsGet(port, '/metrics', ADMIN);
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('bmc_power_state{state="On"} 1');
+    expect(metrics.body).toContain('bmc_power_actions_total');
+    // The console is on by default.
+    expect((await httpsGet(port, '/novnc/console.js', ADMIN)).status).toBe(200);
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
     expect(processAlive(pid)).toBe(false);
@@ -125,6 +164,85 @@ describe('bmc-agent process', () => {
     const state = JSON.parse(await readFile(join(env['STATE_DIR']!, 'bmc-state.json'), 'utf8'));
     expect(state.lastPowerState).toBe('On');
     expect(state.powerRestorePolicy).toBe('always-on');
+  });
+
+  it('POWER_RESTORE_POLICY is applied at every start; POWER_ON_AT_START powers on a fresh state once', async () => {
+    const env = await agentEnv({ POWER_RESTORE_POLICY: 'AlwaysOff' });
+    const statePath = join(env['STATE_DIR']!, 'bmc-state.json');
+    // Fresh state + POWER_ON_AT_START=true: on, although the policy is AlwaysOff.
+    const first = startAgent(env);
+    await waitFor(() => first.output().includes('"msg":"VM powered on"'), 'power on');
+    first.child.kill('SIGTERM');
+    expect(await first.exited, first.output()).toBe(0);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({
+      powerRestorePolicy: 'always-off',
+      lastPowerState: 'On',
+    });
+    // Someone changed the stored policy (as `ipmitool chassis policy always-on` would): the next start puts the
+    // configured one back and, AlwaysOff, leaves the VM off.
+    const stored = JSON.parse(await readFile(statePath, 'utf8'));
+    await writeFile(statePath, JSON.stringify({ ...stored, powerRestorePolicy: 'always-on' }));
+    const second = startAgent(env);
+    await waitFor(() => second.output().includes('"msg":"agent started"'), 'start');
+    expect(second.output()).toContain('power restore policy from POWER_RESTORE_POLICY');
+    expect(second.output()).not.toContain('power restore: powering on');
+    expect(await qemuPid(env['STATE_DIR']!)).toBeNull();
+    expect(JSON.parse(await readFile(statePath, 'utf8')).powerRestorePolicy).toBe('always-off');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    // AlwaysOn: powers on at the next start although the VM was off.
+    const third = startAgent({ ...env, POWER_RESTORE_POLICY: 'AlwaysOn' });
+    await waitFor(() => third.output().includes('"msg":"VM powered on"'), 'power on by AlwaysOn');
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+  });
+
+  it('CONSOLE_ENABLED=false: no /novnc pages and no WebSocket upgrade; Redfish still answers', async () => {
+    const env = await agentEnv({ CONSOLE_ENABLED: 'false', POWER_ON_AT_START: 'false' });
+    const a = startAgent(env);
+    await waitFor(() => a.output().includes('"msg":"agent started"'), 'start');
+    const port = Number(env['REDFISH_PORT']);
+    expect((await httpsGet(port, '/redfish/v1/Systems/1', ADMIN)).status).toBe(200);
+    expect((await httpsGet(port, '/novnc/', ADMIN)).status).toBe(404);
+    expect((await httpsGet(port, '/novnc/vnc.html', ADMIN)).status).toBe(404);
+    expect((await httpsGet(port, '/novnc/console.js', ADMIN)).status).toBe(404);
+    expect(await upgradeStatus(port, ADMIN)).toBe(404);
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    // The same agent with the console on accepts the upgrade's credentials (the VM is off: the proxy then
+    // answers, but not with 404).
+    const b = startAgent({ ...env, CONSOLE_ENABLED: 'true' });
+    await waitFor(() => b.output().includes('"msg":"agent started"'), 'start');
+    expect((await httpsGet(port, '/novnc/console.js', ADMIN)).status).toBe(200);
+    expect(await upgradeStatus(port, ADMIN)).not.toBe(404);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  });
+
+  it('VM_ACCELERATOR=kvm uses KVM or exits 2 with one line; it never falls back to TCG', async () => {
+    const env = await agentEnv({ VM_ACCELERATOR: 'kvm', POWER_ON_AT_START: 'false' });
+    delete env['ENABLE_KVM'];
+    const a = startAgent(env);
+    await waitFor(
+      () => a.output().includes('"msg":"agent started"') || a.child.exitCode !== null,
+      'start or exit',
+      60_000,
+    );
+    if (a.output().includes('"msg":"agent started"')) {
+      // This host's KVM works: the agent says so and uses it.
+      expect(a.output()).toMatch(/"accelerator":"kvm","reason":"KVM guest reached its boot attempt/);
+      a.child.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+    } else {
+      expect(await a.exited).toBe(2);
+      const lines = a
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('bmc-agent:'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^bmc-agent: VM_ACCELERATOR: is kvm but KVM does not work here \(.+\)$/);
+      expect(a.output()).not.toContain('"accelerator":"tcg"');
+    }
   });
 
   it('with VM_STOP_ON_EXIT=false, SIGTERM leaves the VM running and the next agent adopts it', async () => {

@@ -2,6 +2,7 @@
 // WebSocket upgrades to /websockify with the `ws` package (the way a non-browser client would connect).
 import { request } from 'node:https';
 import WebSocket from 'ws';
+import { ADMIN_PASSWORD, ADMIN_USER } from './agent.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -36,9 +37,17 @@ export function https(
   });
 }
 
-/** A metric's value from the agent's /metrics (the sample whose name and labels start with `series`). */
-export async function metric(baseUrl: string, series: string): Promise<number | undefined> {
-  const { body } = await https(`${baseUrl}/metrics`);
+/**
+ * A metric's value from the agent's /metrics (the sample whose name and labels start with `series`). /metrics is
+ * behind Redfish authentication: the console agent's administrator by default.
+ */
+export async function metric(
+  baseUrl: string,
+  series: string,
+  authorization = basic(ADMIN_USER, ADMIN_PASSWORD),
+): Promise<number | undefined> {
+  const { status, body } = await https(`${baseUrl}/metrics`, { headers: { Authorization: authorization } });
+  if (status !== 200) throw new Error(`GET ${baseUrl}/metrics answered ${status}`);
   for (const line of body.split('\n')) {
     if (line.startsWith('#') || !line.startsWith(series)) continue;
     const rest = line.slice(series.length);

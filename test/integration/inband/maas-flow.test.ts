@@ -495,7 +495,9 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
         from,
         120_000,
       );
-      const metrics = await curl([`https://127.0.0.1:${redfishPort}/metrics`]);
+      // /metrics takes the same credentials as Redfish.
+      const metrics = await curl(['-u', `${ADMIN.user}:${ADMIN.password}`, `https://127.0.0.1:${redfishPort}/metrics`]);
+      expect(metrics.stdout.trim().split('\n').at(-1)).toBe('200');
       expect(metrics.stdout).toMatch(/^qemubmc_inband_connected 1$/m);
       expect(metrics.stdout).not.toMatch(/^qemubmc_inband_frame_errors_total\{[^}]*\} [1-9]/m);
       expect(alive(pid)).toBe(true);

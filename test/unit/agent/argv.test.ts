@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bootIndexes, buildQemuArgv, defaultBootOrder, type LaunchPlan } from '../../../bmc-agent/src/qemu/argv.ts';
-import { derivedMac } from '../../../bmc-agent/src/qemu/identity.ts';
+import { derivedMac, vmNicMacs } from '../../../bmc-agent/src/qemu/identity.ts';
 
 const uuid = '6a0f7c3e-1d2b-4c5d-8e9f-0a1b2c3d4e5f';
 const base: LaunchPlan = {
@@ -15,6 +15,7 @@ const base: LaunchPlan = {
   vmIpmi: null,
   firmware: { kind: 'bios' },
   disk: null,
+  extraDisks: [],
   cdrom: null,
   usbMedia: null,
   nics: [],
@@ -74,8 +75,8 @@ describe('buildQemuArgv', () => {
       ...base,
       disk: { path: '/vm/disk.qcow2', format: 'qcow2' },
       nics: [
-        { backend: 'tap0', mac },
-        { backend: 'user', mac: derivedMac(uuid, 'nic1') },
+        { backend: 'tap0', mac, model: 'virtio-net-pci' },
+        { backend: 'user', mac: derivedMac(uuid, 'nic1'), model: 'virtio-net-pci' },
       ],
       bootFirst: 'Pxe',
     });
@@ -86,6 +87,43 @@ describe('buildQemuArgv', () => {
     expect(values(argv, '-netdev')).toEqual([
       'tap,id=net0-backend,ifname=tap0,script=no,downscript=no',
       'user,id=net1-backend',
+    ]);
+  });
+
+  it('adds VM_EXTRA_DISKS as further virtio-blk disks after the first, outside the boot order', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      disk: { path: '/vm/disks/root/disk.qcow2', format: 'qcow2' },
+      extraDisks: [
+        { path: '/vm/disks/data/disk.qcow2', format: 'qcow2' },
+        { path: '/vm/disks/scratch.img', format: 'raw' },
+      ],
+    });
+    expect(values(argv, '-drive').filter((d) => d.includes('id=disk'))).toEqual([
+      'if=none,id=disk0-drive,format=qcow2,file=/vm/disks/root/disk.qcow2',
+      'if=none,id=disk1-drive,format=qcow2,file=/vm/disks/data/disk.qcow2',
+      'if=none,id=disk2-drive,format=raw,file=/vm/disks/scratch.img',
+    ]);
+    expect(values(argv, '-device').filter((d) => d.includes('id=disk'))).toEqual([
+      'virtio-blk-pci,id=disk0,drive=disk0-drive,bootindex=10',
+      'virtio-blk-pci,id=disk1,drive=disk1-drive',
+      'virtio-blk-pci,id=disk2,drive=disk2-drive',
+    ]);
+  });
+
+  it('gives each NIC its configured model and MAC (VM_NETWORK_MODELS, VM_NETWORK_MACS)', () => {
+    const argv = buildQemuArgv({
+      ...base,
+      nics: [
+        { backend: 'tap0', mac: '52:54:00:aa:bb:01', model: 'e1000' },
+        { backend: 'tap1', mac: '52:54:00:aa:bb:02', model: 'rtl8139' },
+        { backend: 'user', mac: '02:00:00:00:00:03', model: 'e1000e' },
+      ],
+    });
+    expect(values(argv, '-device').filter((d) => d.includes('netdev='))).toEqual([
+      'e1000,id=net0,netdev=net0-backend,mac=52:54:00:aa:bb:01,bootindex=30',
+      'rtl8139,id=net1,netdev=net1-backend,mac=52:54:00:aa:bb:02',
+      'e1000e,id=net2,netdev=net2-backend,mac=02:00:00:00:00:03',
     ]);
   });
 
@@ -111,6 +149,12 @@ describe('boot order', () => {
     expect(defaultBootOrder('d')).toEqual(['Cd', 'Hdd', 'Pxe', 'Usb']);
     expect(defaultBootOrder('n')).toEqual(['Pxe', 'Hdd', 'Cd', 'Usb']);
   });
+  it("a VM_BOOT list (the operator's bootOrder) sets the order; unlisted devices follow", () => {
+    expect(defaultBootOrder(['n', 'c'])).toEqual(['Pxe', 'Hdd', 'Cd', 'Usb']);
+    expect(defaultBootOrder(['c', 'n'])).toEqual(['Hdd', 'Pxe', 'Cd', 'Usb']);
+    expect(defaultBootOrder(['d', 'n', 'c'])).toEqual(['Cd', 'Pxe', 'Hdd', 'Usb']);
+    expect(bootIndexes(defaultBootOrder(['c', 'n']), null)).toEqual({ Hdd: 10, Pxe: 20, Cd: 30, Usb: 40 });
+  });
   it('bootindexes are distinct, the override gets 1', () => {
     const idx = bootIndexes(defaultBootOrder('c'), 'Usb');
     expect(idx).toEqual({ Hdd: 10, Cd: 20, Pxe: 30, Usb: 1 });
@@ -124,5 +168,13 @@ describe('derivedMac', () => {
     expect(derivedMac(uuid, 'bmc')).not.toBe(derivedMac(uuid, 'nic0'));
     expect(derivedMac(uuid, 'bmc')).toMatch(/^02(:[0-9a-f]{2}){5}$/);
     expect(derivedMac(uuid, 'nic0')).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+  });
+  it('configured NIC MACs win over derived ones', () => {
+    expect(vmNicMacs({ networks: ['eth0', 'user'], networkMacs: [] }, uuid)).toEqual([
+      derivedMac(uuid, 'nic0'),
+      derivedMac(uuid, 'nic1'),
+    ]);
+    const macs = ['52:54:00:00:00:01', '52:54:00:00:00:02'];
+    expect(vmNicMacs({ networks: ['eth0', 'user'], networkMacs: macs }, uuid)).toEqual(macs);
   });
 });

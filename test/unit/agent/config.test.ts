@@ -33,18 +33,24 @@ describe('parseConfig defaults', () => {
     expect(c.vm).toMatchObject({
       memoryMiB: 2048,
       cpus: 2,
-      enableKvm: true,
+      accelerator: 'auto',
       vncPort: 5900,
       disk: '/vm/disk.qcow2',
       diskSize: null,
+      extraDisks: [],
       cdrom: null,
-      boot: 'c',
+      boot: ['c'],
       bootMenuTimeoutMs: 0,
       networks: [],
+      networkMacs: [],
+      networkModels: [],
       extraArgs: [],
       bootMode: 'Legacy',
     });
     expect(c.metrics).toBe(true);
+    expect(c.powerRestorePolicy).toBeNull();
+    expect(c.consoleEnabled).toBe(true);
+    expect(c.redfish.eventDestinations).toBeNull();
     expect(c.logLevel).toBe('info');
     expect(c.warnings.join()).toContain('IPMI_PASS is not set');
   });
@@ -91,6 +97,53 @@ describe('parseConfig defaults', () => {
     expect(c.powerOnAtStart).toBe(true);
   });
 
+  it('reads the variables the operator sets', () => {
+    const c = parse({
+      POWER_RESTORE_POLICY: 'AlwaysOff',
+      VM_ACCELERATOR: 'kvm',
+      ENABLE_KVM: 'true',
+      CONSOLE_ENABLED: 'false',
+      VM_DISK: '/vm/disks/root/disk.qcow2',
+      VM_EXTRA_DISKS: '/vm/disks/data/disk.qcow2, /vm/disks/logs/disk.qcow2',
+      VM_EXTRA_DISK_SIZES: '20G,',
+      VM_BOOT: 'n,c',
+      VM_NETWORKS: 'eth0,net1',
+      VM_NETWORK_MACS: '52:54:00:AA:BB:01,02:00:00:00:00:02',
+      VM_NETWORK_MODELS: 'e1000,virtio-net-pci',
+      REDFISH_EVENT_DESTINATIONS: '127.0.0.0/8, ::1, 10.1.2.3, events.example.com, .corp.example',
+    });
+    expect(c.powerRestorePolicy).toBe('always-off');
+    expect(c.vm.accelerator).toBe('kvm');
+    expect(c.consoleEnabled).toBe(false);
+    expect(c.vm.extraDisks).toEqual([
+      { path: '/vm/disks/data/disk.qcow2', size: '20G' },
+      { path: '/vm/disks/logs/disk.qcow2', size: null },
+    ]);
+    expect(c.vm.boot).toEqual(['n', 'c']);
+    expect(c.vm.networkMacs).toEqual(['52:54:00:aa:bb:01', '02:00:00:00:00:02']);
+    expect(c.vm.networkModels).toEqual(['e1000', 'virtio-net-pci']);
+    expect(c.redfish.eventDestinations).toEqual([
+      '127.0.0.0/8',
+      '::1',
+      '10.1.2.3',
+      'events.example.com',
+      '.corp.example',
+    ]);
+    expect(parse({ POWER_RESTORE_POLICY: 'previous' }).powerRestorePolicy).toBe('previous');
+    expect(parse({ POWER_RESTORE_POLICY: 'AlwaysOn' }).powerRestorePolicy).toBe('always-on');
+    expect(parse({ VM_NETWORKS: 'eth0' }).vm.networkModels).toEqual(['virtio-net-pci']);
+    expect(parse({ VM_BOOT: 'd' }).vm.boot).toEqual(['d']);
+  });
+
+  it('VM_ACCELERATOR wins over ENABLE_KVM; ENABLE_KVM alone keeps the seed meaning', () => {
+    expect(parse({ ENABLE_KVM: 'false' }).vm.accelerator).toBe('tcg');
+    expect(parse({ ENABLE_KVM: 'true' }).vm.accelerator).toBe('auto');
+    expect(parse({ VM_ACCELERATOR: 'tcg' }).vm.accelerator).toBe('tcg');
+    expect(parse({ VM_ACCELERATOR: 'tcg', ENABLE_KVM: 'true' }).vm.accelerator).toBe('tcg');
+    expect(parse({ VM_ACCELERATOR: 'tcg', ENABLE_KVM: 'false' }).vm.accelerator).toBe('tcg');
+    expect(parse({ VM_ACCELERATOR: 'auto', ENABLE_KVM: 'true' }).vm.accelerator).toBe('auto');
+  });
+
   it('accepts cipher suite 0 only when listed, with a warning', () => {
     const c = parse({ IPMI_CIPHER_SUITES: '0,3' });
     expect(c.ipmi.cipherSuites).toEqual([0, 3]);
@@ -119,7 +172,50 @@ describe('parseConfig errors: one line naming the variable and what is allowed',
     [{ VM_STOP_ON_EXIT: 'x' }, 'VM_STOP_ON_EXIT: must be true or false, got "x"'],
     [{ VIRTUAL_MEDIA_TLS_VERIFY: 'x' }, 'VIRTUAL_MEDIA_TLS_VERIFY: must be true or false, got "x"'],
     [{ QEMU_MODE: 'remote' }, 'QEMU_MODE: must be one of managed, attach, got "remote"'],
-    [{ VM_BOOT: 'x' }, 'VM_BOOT: must be one of c, d, n, got "x"'],
+    [{ VM_BOOT: 'x' }, 'VM_BOOT: must be c, d or n, or an order of them like n,c,d (each once), got "x"'],
+    [{ VM_BOOT: 'c,c' }, 'VM_BOOT: must be c, d or n, or an order of them like n,c,d (each once), got "c,c"'],
+    [{ VM_BOOT: 'disk' }, 'VM_BOOT: must be c, d or n'],
+    [{ POWER_RESTORE_POLICY: 'on' }, 'POWER_RESTORE_POLICY: must be one of AlwaysOff, Previous, AlwaysOn, got "on"'],
+    [{ VM_ACCELERATOR: 'hvf' }, 'VM_ACCELERATOR: must be one of auto, kvm, tcg, got "hvf"'],
+    [
+      { VM_ACCELERATOR: 'kvm', ENABLE_KVM: 'false' },
+      'VM_ACCELERATOR: contradicts ENABLE_KVM=false (use tcg, or unset ENABLE_KVM), got "kvm"',
+    ],
+    [{ VM_ACCELERATOR: 'auto', ENABLE_KVM: 'no' }, 'VM_ACCELERATOR: contradicts ENABLE_KVM=false'],
+    [
+      { VM_ACCELERATOR: 'tcg', QEMU_EXTRA_ARGS: '-accel kvm -machine accel=kvm' },
+      'QEMU_EXTRA_ARGS: must not enable KVM when ENABLE_KVM=false or VM_ACCELERATOR=tcg',
+    ],
+    [{ CONSOLE_ENABLED: 'maybe' }, 'CONSOLE_ENABLED: must be true or false, got "maybe"'],
+    [{ VM_EXTRA_DISKS: 'data.qcow2' }, 'VM_EXTRA_DISKS: must be comma-separated absolute paths (or ./…)'],
+    [{ VM_EXTRA_DISKS: '/a,/a' }, 'VM_EXTRA_DISKS: must not repeat a path'],
+    [{ VM_DISK: '/a', VM_EXTRA_DISKS: '/b,/a' }, 'VM_EXTRA_DISKS: must not repeat VM_DISK'],
+    [{ VM_EXTRA_DISK_SIZES: '1G' }, 'VM_EXTRA_DISK_SIZES: needs VM_EXTRA_DISKS, got "1G"'],
+    [
+      { VM_EXTRA_DISKS: '/a,/b', VM_EXTRA_DISK_SIZES: '1G' },
+      'VM_EXTRA_DISK_SIZES: must be 2 comma-separated sizes like 20G (empty = never create), one per VM_EXTRA_DISKS entry, got "1G"',
+    ],
+    [{ VM_EXTRA_DISKS: '/a', VM_EXTRA_DISK_SIZES: '1 GB' }, 'VM_EXTRA_DISK_SIZES: must be 1 comma-separated'],
+    [{ VM_NETWORK_MACS: '52:54:00:00:00:01' }, 'VM_NETWORK_MACS: needs VM_NETWORKS'],
+    [
+      { VM_NETWORKS: 'eth0,eth1', VM_NETWORK_MACS: '52:54:00:00:00:01' },
+      'VM_NETWORK_MACS: must be 2 comma-separated unicast MACs like 52:54:00:12:34:56, one per VM_NETWORKS entry, got "52:54:00:00:00:01"',
+    ],
+    [{ VM_NETWORKS: 'eth0', VM_NETWORK_MACS: '52-54-00-00-00-01' }, 'VM_NETWORK_MACS: must be 1 comma-separated'],
+    [{ VM_NETWORKS: 'eth0', VM_NETWORK_MACS: '01:00:5e:00:00:01' }, 'VM_NETWORK_MACS: must be 1 comma-separated'],
+    [
+      { VM_NETWORKS: 'eth0,eth1', VM_NETWORK_MACS: '52:54:00:00:00:01,52:54:00:00:00:01' },
+      'VM_NETWORK_MACS: must not repeat a MAC',
+    ],
+    [{ VM_NETWORK_MODELS: 'e1000' }, 'VM_NETWORK_MODELS: needs VM_NETWORKS'],
+    [
+      { VM_NETWORKS: 'eth0', VM_NETWORK_MODELS: 'ne2k_pci' },
+      'VM_NETWORK_MODELS: must be 1 comma-separated models of virtio-net-pci, e1000, e1000e, rtl8139, one per VM_NETWORKS entry, got "ne2k_pci"',
+    ],
+    [{ VM_NETWORKS: 'eth0,eth1', VM_NETWORK_MODELS: 'e1000' }, 'VM_NETWORK_MODELS: must be 2 comma-separated'],
+    [{ REDFISH_EVENT_DESTINATIONS: '10.0.0.0/33' }, 'REDFISH_EVENT_DESTINATIONS: must be comma-separated CIDRs'],
+    [{ REDFISH_EVENT_DESTINATIONS: 'http://x/' }, 'REDFISH_EVENT_DESTINATIONS: must be comma-separated CIDRs'],
+    [{ REDFISH_EVENT_DESTINATIONS: 'host/8' }, 'REDFISH_EVENT_DESTINATIONS: must be comma-separated CIDRs'],
     [{ VM_BOOT_MODE: 'efi' }, 'VM_BOOT_MODE: must be one of bios, uefi, got "efi"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ SERIAL_ADDR: 'localhost' }, 'SERIAL_ADDR: must be host:port with port 1..65535, got "localhost"'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../bmc-agent/src/config.ts';
 import { ANNOTATION_POD_HASH, LABEL_INSTANCE } from '../../../operator/src/api/names.ts';
 import { quantityToMiB, quantityToQemuSize } from '../../../operator/src/reconcile/defaults.ts';
 import { contentHash } from '../../../operator/src/reconcile/hash.ts';
@@ -131,7 +132,7 @@ describe('agent pod', () => {
       VM_MEMORY: '3072',
       VM_BOOT_MODE: 'uefi',
       ENABLE_KVM: 'false',
-      VM_BOOT: 'n',
+      VM_BOOT: 'n,c',
       VM_DISK: '/vm/disks/root/disk.qcow2',
       VM_DISK_SIZE: '20G',
       VM_CDROM: 'https://example.com/x.iso',
@@ -143,6 +144,61 @@ describe('agent pod', () => {
       IPMI_PORT: '623',
     });
     expect(env['IPMI_USER']).toEqual({ secretKeyRef: { name: 'node1-bmc', key: 'username' } });
+  });
+
+  it('everything it passes parses in the agent: boot order, extra disks, NICs, accelerator, policy, console', () => {
+    const v = vbmc({
+      vm: {
+        accelerator: 'kvm',
+        disks: [
+          { name: 'root', size: '20Gi' },
+          { name: 'data', size: '1Ti' },
+          { name: 'logs', size: '512Mi', sourceImage: 'https://img.example/logs.qcow2' },
+        ],
+        cdrom: { image: 'https://example.com/x.iso' },
+        bootOrder: ['cdrom', 'network', 'disk'],
+        networks: [
+          { name: 'pxe', attachment: 'prov-net', model: 'e1000', macAddress: '52:54:00:aa:bb:cc' },
+          { name: 'mgmt' },
+        ],
+      },
+      power: { initialState: 'Off', restorePolicy: 'AlwaysOn' },
+      console: { enabled: false },
+    });
+    const env = envOf(desiredPod(v, inputs));
+    expect(env).toMatchObject({
+      VM_BOOT: 'd,n,c',
+      VM_EXTRA_DISKS: '/vm/disks/data/disk.qcow2,/vm/disks/logs/disk.qcow2',
+      VM_EXTRA_DISK_SIZES: '1T,512M',
+      VM_NETWORK_MODELS: 'e1000,virtio-net-pci',
+      VM_ACCELERATOR: 'kvm',
+      ENABLE_KVM: 'true',
+      POWER_RESTORE_POLICY: 'AlwaysOn',
+      CONSOLE_ENABLED: 'false',
+    });
+    const plain = Object.fromEntries(
+      Object.entries(env).flatMap(([k, val]) => (typeof val === 'string' ? [[k, val]] : [])),
+    );
+    const config = parseConfig({ ...plain, IPMI_PASS: 'x' }, { primaryIPv4: () => null });
+    expect(config.vm.boot).toEqual(['d', 'n', 'c']);
+    expect(config.vm.extraDisks).toEqual([
+      { path: '/vm/disks/data/disk.qcow2', size: '1T' },
+      { path: '/vm/disks/logs/disk.qcow2', size: '512M' },
+    ]);
+    expect(config.vm.networkMacs).toEqual(['52:54:00:aa:bb:cc', stableMac(v.metadata.uid, 'nic1')]);
+    expect(config.vm.networkModels).toEqual(['e1000', 'virtio-net-pci']);
+    expect(config.vm.accelerator).toBe('kvm');
+    expect(config.powerRestorePolicy).toBe('always-on');
+    expect(config.consoleEnabled).toBe(false);
+    // The defaults too: tcg, and the CRD's default boot order.
+    const defaults = Object.fromEntries(
+      Object.entries(envOf(desiredPod(vbmc({ vm: { accelerator: 'tcg' } }), inputs))).flatMap(([k, val]) =>
+        typeof val === 'string' ? [[k, val]] : [],
+      ),
+    );
+    const parsed = parseConfig({ ...defaults, IPMI_PASS: 'x' }, { primaryIPv4: () => null });
+    expect(parsed.vm.accelerator).toBe('tcg');
+    expect(parsed.vm.boot).toEqual(['c', 'n']);
   });
 
   it('refuses to build the pod before the Service has an IP', () => {

@@ -74,6 +74,35 @@ describe('Redfish server', () => {
     }
   });
 
+  it('serves /metrics only to authenticated users (Basic or X-Auth-Token, ReadOnly is enough)', async () => {
+    const h = await startHarness();
+    try {
+      const anonymous = await call(h.server.port, 'GET', '/metrics', { auth: false });
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toMatch(/^Basic /);
+      expect(anonymous.json.error.code).toMatch(/NoValidSession$/);
+      expect(anonymous.text).not.toContain('redfish_requests_total');
+      expect((await call(h.server.port, 'GET', '/metrics', { auth: 'admin:wrong' })).status).toBe(401);
+      expect((await call(h.server.port, 'GET', '/metrics', { auth: 'sleeper:sleeppass' })).status).toBe(401);
+      expect((await call(h.server.port, 'GET', '/metrics', { token: 'not-a-session' })).status).toBe(401);
+
+      const reader = await call(h.server.port, 'GET', '/metrics', { auth: 'reader:readpass' });
+      expect(reader.status).toBe(200);
+      expect(reader.headers['content-type']).toMatch(/^text\/plain/);
+      expect(reader.text).toContain('redfish_requests_total');
+      const login = await call(h.server.port, 'POST', '/redfish/v1/SessionService/Sessions', {
+        auth: false,
+        body: { UserName: 'reader', Password: 'readpass' },
+      });
+      const token = login.headers['x-auth-token'] as string;
+      const bySession = await call(h.server.port, 'GET', '/metrics', { token });
+      expect(bySession.status).toBe(200);
+      expect(bySession.text).toContain('redfish_sessions_active 1');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('lets other modules mount routes behind the same auth', async () => {
     const h = await startHarness();
     try {

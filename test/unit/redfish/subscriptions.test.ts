@@ -117,3 +117,58 @@ describe('Redfish event subscriptions', () => {
     expect((await call(h.server.port, 'GET', SUBS)).json.Members).toEqual([]);
   });
 });
+
+describe('Redfish event subscriptions with REDFISH_EVENT_DESTINATIONS', () => {
+  it('delivers to allowed destinations only; refused ones are counted, never sent, and creation still succeeds', async () => {
+    // Two loopback receivers: 127.0.0.2 is allowed, 127.0.0.1 is not.
+    const got: Record<string, number> = { allowed: 0, refused: 0 };
+    const arrivals: Array<() => void> = [];
+    const receivers = await Promise.all(
+      (['127.0.0.2', '127.0.0.1'] as const).map(async (host, i) => {
+        const server = createServer((req, res) => {
+          req.resume();
+          req.on('end', () => {
+            got[i === 0 ? 'allowed' : 'refused'] = (got[i === 0 ? 'allowed' : 'refused'] ?? 0) + 1;
+            res.writeHead(204).end();
+            arrivals.shift()?.();
+          });
+        });
+        await new Promise<void>((r) => server.listen(0, host, r));
+        return { server, url: `http://${host}:${(server.address() as AddressInfo).port}/events` };
+      }),
+    );
+    const h = await startHarness({ eventDestinations: ['127.0.0.2/32', '::1'] });
+    const count = async (result: string) =>
+      (await h.registry.getSingleMetric('redfish_event_deliveries_total')?.get())?.values.find(
+        (v) => v.labels['result'] === result,
+      )?.value ?? 0;
+    const refusedCount = () => count('refused-by-policy');
+    try {
+      for (const Destination of receivers.map((r) => r.url)) {
+        const created = await call(h.server.port, 'POST', SUBS, { body: { Destination, Protocol: 'Redfish' } });
+        // Creation is not refused: the DMTF Protocol Validator requires 201 for an arbitrary destination.
+        expect(created.status, created.text).toBe(201);
+      }
+      for (const [i, ResetType] of ['On', 'ForceOff'].entries()) {
+        const arrived = new Promise<void>((r) => arrivals.push(r));
+        await call(h.server.port, 'POST', '/redfish/v1/Systems/1/Actions/ComputerSystem.Reset', {
+          body: { ResetType },
+        });
+        await arrived;
+        // 127.0.0.1 is refused at each event; bounded wait for the asynchronous decision.
+        for (let n = 0; n < 100 && (await refusedCount()) < i + 1; n++) await new Promise((r) => setTimeout(r, 20));
+        expect(await refusedCount()).toBe(i + 1);
+      }
+      expect(got.allowed).toBe(2);
+      expect(got.refused).toBe(0);
+      // The sender counts a delivery once the receiver's answer is back.
+      for (let n = 0; n < 100 && (await count('delivered')) < 2; n++) await new Promise((r) => setTimeout(r, 20));
+      const text = await h.registry.metrics();
+      expect(text).toContain('redfish_event_deliveries_total{result="delivered"} 2');
+      expect(text).toContain('redfish_event_deliveries_total{result="refused-by-policy"} 2');
+    } finally {
+      await h.close();
+      for (const r of receivers) await new Promise<void>((done) => r.server.close(() => done()));
+    }
+  });
+});

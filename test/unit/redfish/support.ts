@@ -178,6 +178,7 @@ export async function startHarness(overrides: Partial<RedfishConfig> = {}, state
     store,
     now: () => Date.now() + offset,
     eventDelivery: { attempts: 3, retryIntervalMs: 20, timeoutMs: 2_000 },
+    serveMetrics: true,
   });
   return {
     server,
