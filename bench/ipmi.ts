@@ -4,6 +4,7 @@
 //  - full sessions from our TS console (Open Session, RAKP 1-4, Get Device ID, Close Session), no process start;
 //  - commands per second on one established session (Get Device ID, one in flight).
 // Servers: our agent (VM off, managed mode), OpenIPMI ipmi_sim, pyghmi's Bmc (VirtualBMC's protocol core).
+import { requireCommand } from '../test/support/require.ts';
 import { AGENT_PASS, AGENT_USER, startAgent } from './lib/agent.ts';
 import { percentile } from './lib/http-load.ts';
 import { IpmiLanClient } from './lib/ipmi-client.ts';
@@ -160,6 +161,8 @@ export async function benchIpmi(o: BenchOptions): Promise<IpmiResults> {
   const commands: IpmiCommandRow[] = [];
   const notes: string[] = [];
   const rounds = o.quick ? 1 : 2;
+  requireCommand('ipmitool', 'npm run bed -- apt');
+  requireCommand('ipmi_sim', 'npm run bed -- apt');
   const targets: Target[] = [];
   try {
     const a = await startAgent(process.cwd(), o.workDir, 'ipmi');

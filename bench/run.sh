@@ -8,7 +8,7 @@ if [[ ! -x $node ]]; then
   echo "bench: $node missing; run npm ci first" >&2
   exit 2
 fi
-for tool in ipmitool ipmi_sim openssl git; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing; run: npm run bed -- apt" >&2; exit 2; }
-done
+command -v git >/dev/null || { echo "bench: git missing" >&2; exit 2; }
+# Each part checks its own tools (ipmitool, ipmi_sim, openssl, the Python venv, the k8s binaries) and fails alone,
+# naming the bed step that installs what is missing.
 exec "$node" bench/main.ts "$@"

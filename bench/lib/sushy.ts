@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/support/ports.ts';
 import { requirePythonPeers } from '../../test/support/python.ts';
+import { requireCommand } from '../../test/support/require.ts';
 import { fetchOnce } from './http-load.ts';
 import { type Child, execFileAsync, launch, waitFor } from './proc.ts';
 
@@ -22,6 +23,7 @@ export interface RunningSushy {
 }
 
 export async function makeCert(dir: string): Promise<{ cert: string; key: string }> {
+  requireCommand('openssl', 'npm run bed -- apt');
   const cert = join(dir, 'peer-tls.crt');
   const key = join(dir, 'peer-tls.key');
   await execFileAsync('openssl', [
