@@ -15,6 +15,17 @@ export const TLS_DIR = '/etc/qemu-bmc/tls';
 export const DISK_DIR = '/vm/disks';
 export const INBAND_IPMI_ADDR = '127.0.0.1:9002';
 export const MULTUS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
+/**
+ * The agent's GRACEFUL_SHUTDOWN_TIMEOUT (seconds the guest gets to act on the ACPI power button at SIGTERM before
+ * QEMU is quit), passed explicitly; the agent's own default is the same 60 (test/unit/operator/builders.test.ts).
+ */
+export const GRACEFUL_SHUTDOWN_TIMEOUT_S = 60;
+/**
+ * Headroom after that wait: QEMU quit (SIGKILL after 5 s), closing the front ends and flushing the state file.
+ * The kubelet's SIGKILL must never land in the middle of it.
+ */
+export const SHUTDOWN_HEADROOM_S = 30;
+export const TERMINATION_GRACE_PERIOD_S = GRACEFUL_SHUTDOWN_TIMEOUT_S + SHUTDOWN_HEADROOM_S;
 
 export interface PodInputs {
   /** The address the BMC advertises (IPMI LAN parameters, Redfish EthernetInterface): see bmcAddress(). */
@@ -68,6 +79,7 @@ function agentEnv(vbmc: VirtualBMC, inputs: PodInputs) {
     env('VM_IPMI_ADDR', INBAND_IPMI_ADDR),
     env('POWER_ON_AT_START', spec.initialState === 'On' ? 'true' : 'false'),
     env('POWER_RESTORE_POLICY', spec.restorePolicy),
+    env('GRACEFUL_SHUTDOWN_TIMEOUT', String(GRACEFUL_SHUTDOWN_TIMEOUT_S)),
     env('CONSOLE_ENABLED', spec.consoleEnabled ? 'true' : 'false'),
     env('LOG_LEVEL', spec.logLevel),
   ];
@@ -168,8 +180,8 @@ export function desiredPod(vbmc: VirtualBMC, inputs: PodInputs): Pod {
     // The agent never talks to the apiserver: power state flows back over its Redfish event stream.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
-    // Time for the agent to shut the guest down gracefully before QEMU is killed.
-    terminationGracePeriodSeconds: 60,
+    // Above the agent's GRACEFUL_SHUTDOWN_TIMEOUT: the guest's ACPI shutdown, then QEMU quit and the state flush.
+    terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_S,
     ...(initContainers.length > 0 ? { initContainers } : {}),
     containers: [
       {

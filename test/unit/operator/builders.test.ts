@@ -3,7 +3,12 @@ import { parseConfig } from '../../../bmc-agent/src/config.ts';
 import { ANNOTATION_POD_HASH, LABEL_INSTANCE } from '../../../operator/src/api/names.ts';
 import { quantityToMiB, quantityToQemuSize } from '../../../operator/src/reconcile/defaults.ts';
 import { contentHash } from '../../../operator/src/reconcile/hash.ts';
-import { desiredPod, stableMac } from '../../../operator/src/reconcile/pod.ts';
+import {
+  desiredPod,
+  GRACEFUL_SHUTDOWN_TIMEOUT_S,
+  stableMac,
+  TERMINATION_GRACE_PERIOD_S,
+} from '../../../operator/src/reconcile/pod.ts';
 import { desiredPvcs } from '../../../operator/src/reconcile/pvc.ts';
 import {
   credentialsSource,
@@ -199,6 +204,24 @@ describe('agent pod', () => {
     const parsed = parseConfig({ ...defaults, IPMI_PASS: 'x' }, { primaryIPv4: () => null });
     expect(parsed.vm.accelerator).toBe('tcg');
     expect(parsed.vm.boot).toEqual(['c', 'n']);
+  });
+
+  it('gives the agent more time to stop than its GRACEFUL_SHUTDOWN_TIMEOUT, which it passes explicitly', () => {
+    const pod = desiredPod(vbmc(), inputs);
+    const env = envOf(pod);
+    expect(env['GRACEFUL_SHUTDOWN_TIMEOUT']).toBe(String(GRACEFUL_SHUTDOWN_TIMEOUT_S));
+    const grace = pod.spec['terminationGracePeriodSeconds'];
+    expect(grace).toBe(TERMINATION_GRACE_PERIOD_S);
+    // What the agent will really use, as its config parser reads the pod's env, and its built-in default.
+    const plain = Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+    const agentTimeout = parseConfig(
+      { ...plain, IPMI_PASS: 'x' },
+      { primaryIPv4: () => null },
+    ).gracefulShutdownTimeoutS;
+    expect(agentTimeout).toBe(GRACEFUL_SHUTDOWN_TIMEOUT_S);
+    expect(parseConfig({}, { primaryIPv4: () => null }).gracefulShutdownTimeoutS).toBe(GRACEFUL_SHUTDOWN_TIMEOUT_S);
+    // ACPI wait + QEMU quit (up to 5 s) + state flush must fit, with room to spare.
+    expect(grace).toBeGreaterThanOrEqual(agentTimeout + 15);
   });
 
   it('refuses to build the pod before the Service has an IP', () => {
