@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePythonPeers } from '../../support/python.ts';
 import { requireFile } from '../../support/require.ts';
 import { startAgent, type TestAgent } from './agent.ts';
+import { runCurl, waitFor } from './tools.ts';
 
 const SCHEMAS = join(import.meta.dirname, '../../../../shared/redfish/DSP8010-2025.4/csdl');
 
@@ -14,7 +15,8 @@ describe('DMTF Redfish Service Validator', () => {
   let agent: TestAgent;
   const logDir = mkdtempSync(join(tmpdir(), 'rf-validator-'));
   beforeAll(async () => {
-    agent = await startAgent('while true; do sleep 60; done');
+    // The Protocol Validator subscribes https://192.168.1.50/…: push events may only go to loopback.
+    agent = await startAgent('while true; do sleep 60; done', { REDFISH_EVENT_DESTINATIONS: '127.0.0.0/8,::1' });
   });
   afterAll(async () => {
     await agent?.stop();
@@ -73,8 +75,8 @@ describe('DMTF Redfish Service Validator', () => {
   it('DMTF Redfish Protocol Validator reports zero failures', async () => {
     const validator = requirePythonPeers().bin('rf_protocol_validator');
     // The agent's own self-signed certificate as the CA: the validator checks TLS, and some of its requests
-    // ignore --ca-bundle, so REQUESTS_CA_BUNDLE says the same. It subscribes to events at a made-up address;
-    // it never changes the machine, so no event is published (nothing leaves loopback).
+    // ignore --ca-bundle, so REQUESTS_CA_BUNDLE says the same. It subscribes to events at a made-up address
+    // (which must succeed: 201); REDFISH_EVENT_DESTINATIONS keeps any delivery from leaving loopback.
     const ca = join(agent.stateDir, 'redfish-tls.crt');
     const reports = join(logDir, 'protocol');
     const output = await new Promise<string>((resolve, reject) => {
@@ -108,5 +110,35 @@ describe('DMTF Redfish Service Validator', () => {
     expect(Number(summary?.[1])).toBeGreaterThan(300);
     expect(Number(summary?.[3]), output.slice(-5000)).toBe(0);
     expect(agent.machine.powerState()).toBe('Off');
+  });
+
+  it("REDFISH_EVENT_DESTINATIONS: a subscription to the validator's address is accepted, its events are refused", async () => {
+    const env = { BMC: agent.hostPort };
+    const metrics = async () => (await runCurl('curl -k -u admin:password https://$BMC/metrics', env)).stdout;
+    const refused = async () =>
+      Number(/^redfish_event_deliveries_total\{result="refused-by-policy"\} (\d+)$/m.exec(await metrics())?.[1] ?? 0);
+    const before = await refused();
+    const created = await runCurl(
+      `curl -k -u admin:password -H 'Content-Type: application/json' \
+        -d '{"Destination":"https://192.168.1.50/Destination1","Protocol":"Redfish"}' \
+        -D - https://$BMC/redfish/v1/EventService/Subscriptions`,
+      env,
+    );
+    expect(created.codes).toEqual([201]);
+    const location = /^location: (\S+)/im.exec(created.stdout)?.[1];
+    expect(location).toMatch(/^\/redfish\/v1\/EventService\/Subscriptions\//);
+    await agent.machine.reset('On');
+    await agent.machine.reset('ForceOff');
+    await waitFor(
+      'the power events to be refused by the destination policy',
+      async () => (await refused()) >= before + 2,
+      60,
+      500,
+    );
+    const text = await metrics();
+    expect(text).not.toMatch(/^redfish_event_deliveries_total\{result="(delivered|failed)"\} [1-9]/m);
+    expect(agent.logs()).toContain('event delivery refused by REDFISH_EVENT_DESTINATIONS');
+    const deleted = await runCurl(`curl -k -u admin:password -X DELETE https://$BMC${location}`, env);
+    expect(deleted.codes).toEqual([204]);
   });
 });
