@@ -11,9 +11,9 @@ import { startAgent } from '../../../bmc-agent/src/wiring.ts';
 import { guestFixture } from '../../support/guest.ts';
 import { freePorts } from '../../support/ports.ts';
 import { requireCommand } from '../../support/require.ts';
+import { ADMIN_PASSWORD, ADMIN_USER } from './clients.ts';
 
-export const ADMIN_USER = 'admin';
-export const ADMIN_PASSWORD = 'console-pw';
+export { ADMIN_PASSWORD, ADMIN_USER } from './clients.ts';
 
 /** The guest's script: a counter on the VGA console (tty0) every second, in the background, then init goes on. */
 export const VGA_TICKER = [

@@ -2,13 +2,16 @@
 // WebSocket upgrades to /websockify with the `ws` package (the way a non-browser client would connect).
 import { request } from 'node:https';
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD, ADMIN_USER } from './agent.ts';
 
 export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }
+
+/** The BMC account every console test agent starts with (IPMI_USER / IPMI_PASS). */
+export const ADMIN_USER = 'admin';
+export const ADMIN_PASSWORD = 'console-pw';
 
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

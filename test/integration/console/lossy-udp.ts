@@ -2,8 +2,8 @@
 //
 // It listens on [::1]:<the agent's IPMI port> and relays to 127.0.0.1:<same port>: the port must be the same
 // because Activate Payload tells ipmitool which UDP port to use for SOL, and ipmitool refuses a different one.
-// Only RMCP+ packets of payload type 01h (SOL) are dropped (every `every`-th one in each direction), so session
-// set-up and IPMI commands are never disturbed.
+// Only RMCP+ packets of payload type 01h (SOL) are dropped (every `every`-th one in each direction, while loss is
+// switched on), so session set-up and IPMI commands are never disturbed.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
 export interface LossyRelay {
@@ -13,6 +13,8 @@ export interface LossyRelay {
   dropped: { toAgent: number; toConsole: number };
   /** SOL packets relayed so far, per direction. */
   relayed: { toAgent: number; toConsole: number };
+  /** Starts (true) or stops dropping; the relay starts lossless. */
+  setLoss(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startLossyRelay(
     host: '::1',
     dropped: { toAgent: 0, toConsole: 0 },
     relayed: { toAgent: 0, toConsole: 0 },
+    setLoss: () => undefined,
     close: () =>
       Promise.all([
         new Promise<void>((r) => front.close(() => r())),
@@ -40,11 +43,15 @@ export async function startLossyRelay(
       ]).then(() => undefined),
   };
   let client: RemoteInfo | undefined;
+  let lossy = false;
+  relay.setLoss = (on) => {
+    lossy = on;
+  };
   let solToAgent = 0;
   let solToConsole = 0;
   front.on('message', (msg, rinfo) => {
     client = rinfo;
-    if (isSol(msg) && ++solToAgent % every.toAgent === 0) {
+    if (lossy && isSol(msg) && ++solToAgent % every.toAgent === 0) {
       relay.dropped.toAgent++;
       return;
     }
@@ -53,7 +60,7 @@ export async function startLossyRelay(
   });
   back.on('message', (msg) => {
     if (!client) return;
-    if (isSol(msg) && ++solToConsole % every.toConsole === 0) {
+    if (lossy && isSol(msg) && ++solToConsole % every.toConsole === 0) {
       relay.dropped.toConsole++;
       return;
     }

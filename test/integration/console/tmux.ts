@@ -29,7 +29,18 @@ export class TmuxTerminal {
     const term = new TmuxTerminal(mkdtempSync(join(tmpdir(), 'qemu-bmc-tmux-')));
     writeFileSync(term.config, 'set -g remain-on-exit on\nset -g history-limit 100000\nset -g status off\n');
     const command = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    await term.tmux('new-session', '-d', '-s', term.session, '-x', '200', '-y', '50', command);
+    // Through the shell, which prints the program's exit status (128 + n when killed by signal n) on its own line.
+    await term.tmux(
+      'new-session',
+      '-d',
+      '-s',
+      term.session,
+      '-x',
+      '200',
+      '-y',
+      '50',
+      `${command}; rc=$?; echo; echo "[exit status $rc]"; exit $rc`,
+    );
     return term;
   }
 
@@ -83,14 +94,17 @@ export class TmuxTerminal {
     }
   }
 
-  /** The program's exit status once it has exited, or null while it runs. */
+  /**
+   * The program's exit status once it has exited, or null while it runs. It comes from the line the wrapping shell
+   * prints (tmux 3.3 does not always fill in #{pane_dead_status}, e.g. when the pane's terminal closes before the
+   * process is reaped); 128 + n when the program was killed by signal n.
+   */
   async exitStatus(): Promise<number | null> {
-    const [dead, status] = (
-      await this.tmux('display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status}')
-    )
-      .trim()
-      .split(' ');
-    return dead === '1' ? Number(status) : null;
+    const dead = (await this.tmux('display-message', '-p', '-t', this.session, '#{pane_dead}')).trim();
+    if (dead !== '1') return null;
+    const reported = [...(await this.output()).matchAll(/\[exit status (\d+)\]/g)].at(-1);
+    if (!reported) throw new Error(`the program's shell ended without reporting a status:\n${await this.output()}`);
+    return Number(reported[1]);
   }
 
   async waitForExit(timeoutMs: number): Promise<number> {
