@@ -36,6 +36,20 @@ describe('Helm chart', () => {
   it('rejects values that break the schema, naming the field', async () => {
     await expect(cluster.helm(['template', 'x', chart, '--set', 'logLevel=loud'])).rejects.toThrow(/logLevel/);
     await expect(cluster.helm(['template', 'x', chart, '--set', 'replicaCount=0'])).rejects.toThrow(/replicaCount/);
+    // Agents' /metrics need credentials, so an agent PodMonitor without them is refused rather than scraping 401s.
+    await expect(cluster.helm(['template', 'x', chart, '--set', 'metrics.podMonitor.enabled=true'])).rejects.toThrow(
+      /metrics\.podMonitor\.credentialsSecret is required/,
+    );
+    const { stdout } = await cluster.helm([
+      'template',
+      'x',
+      chart,
+      '--set',
+      'metrics.podMonitor.enabled=true',
+      '--set',
+      'metrics.podMonitor.credentialsSecret=bmc-metrics',
+    ]);
+    expect(stdout).toMatch(/basicAuth:\n\s+username: \{ name: "bmc-metrics", key: username \}/);
   });
 
   it('renders manifests the apiserver accepts in a server-side dry run (cluster-wide and namespaced)', async () => {
