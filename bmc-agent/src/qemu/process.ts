@@ -73,7 +73,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     } else {
       // An adopted process is not our child: its QMP socket closing is the prompt signal, polling the backstop.
       const check = () => {
-        if (!isAlive(pid)) finish(null, null);
+        if (!processAlive(pid)) finish(null, null);
       };
       qmp.on('disconnected', () => setTimeout(check, 100));
       this.#pollTimer = setInterval(check, 1000);
@@ -137,7 +137,7 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
     } catch {
       return null;
     }
-    if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) {
+    if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) {
       await rm(options.pidFile, { force: true });
       return null;
     }
@@ -192,7 +192,8 @@ export class QemuProcess extends EventEmitter<QemuProcessEvents> {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this PID exists and is not a zombie (a zombie still answers kill(0)). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

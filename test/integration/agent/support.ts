@@ -1,5 +1,4 @@
 // Shared set-up for the agent's integration tests: a temp STATE_DIR, a parsed config, a real store and machine.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,18 +88,4 @@ export function waitForPower(machine: Machine, state: PowerState, timeoutMs: num
   });
 }
 
-/** True when a process with this PID exists (and is not a zombie). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited process whose parent has not reaped it yet (e.g. re-parented to a PID 1 that never reaps) is a zombie.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { processAlive } from '../../../bmc-agent/src/qemu/process.ts';

@@ -6,11 +6,13 @@
 // The guest's console is a second serial port (ttyS1) written to a file, because the agent itself holds the first
 // one (SERIAL_ADDR, for SOL). The test steers the guest through the BMC: it sets LAN parameter 16 (SNMP community,
 // volatile) over RMCP+ and the guest polls it in-band; see the guest script's header.
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../../../bmc-agent/src/qemu/process.ts';
 import { guestFixture } from '../../support/guest.ts';
 import { freePorts } from '../../support/ports.ts';
 import { requireCommand } from '../../support/require.ts';
@@ -54,23 +56,9 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => T | unde
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 function ours(pid: number): boolean {
   try {
-    return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    return processAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
   } catch {
     return false;
   }
@@ -349,9 +337,9 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     await waitSerial('the guest to ask for a power cycle', /^MF power cycle requested$/m, before, 120_000);
     const secondPid = await waitFor('a new QEMU process', 120_000, () => {
       const pid = qemuPid();
-      return pid !== undefined && pid !== firstPid && alive(pid) ? pid : undefined;
+      return pid !== undefined && pid !== firstPid && processAlive(pid) ? pid : undefined;
     });
-    expect(alive(firstPid)).toBe(false);
+    expect(processAlive(firstPid)).toBe(false);
     // The second boot sees user maas in-band and does not set up (or cycle) again.
     await waitSerial('the second boot', /^MF boot phase=running user3=maas$/m, before, 300_000);
     await waitSerial('a tick of the second boot', /^MF tick 0 mailbox=cycle$/m, before, 120_000);
@@ -410,7 +398,7 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     expect(stat.stdout.trim(), stat.stderr).toBe('127.0.0.1: on');
     const off = await ipmipower(registration, '--off');
     expect(off.stdout.trim(), off.stderr).toBe('127.0.0.1: ok');
-    await waitFor('QEMU to exit after power off', 60_000, () => (alive(pid) ? undefined : true));
+    await waitFor('QEMU to exit after power off', 60_000, () => (processAlive(pid) ? undefined : true));
     expect((await ipmipower(registration, '--stat')).stdout.trim()).toBe('127.0.0.1: off');
 
     const config = join(dir, 'chassis.conf');
@@ -457,11 +445,11 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     expect(onIfOff.stdout.trim(), onIfOff.stderr).toBe('127.0.0.1: ok');
     const third = await waitFor('QEMU after power on', 60_000, () => {
       const p = qemuPid();
-      return p !== undefined && p !== pid && alive(p) ? p : undefined;
+      return p !== undefined && p !== pid && processAlive(p) ? p : undefined;
     });
     await waitSerial('the third boot', /^MF boot phase=running user3=maas$/m, before3, 300_000);
     expect((await ipmipower(registration, '--stat')).stdout.trim()).toBe('127.0.0.1: on');
-    expect(alive(third)).toBe(true);
+    expect(processAlive(third)).toBe(true);
     stepsDone = 2;
   }, 900_000);
 
@@ -470,12 +458,12 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
       needStep(2);
       const running = agent!;
       const pid = qemuPid()!;
-      expect(alive(pid)).toBe(true);
+      expect(processAlive(pid)).toBe(true);
       const boots = serial().match(/^MF boot phase=/gm)?.length;
       running.child.kill(signal);
       const code = await running.exited;
       if (signal === 'SIGTERM') expect(code, running.output().slice(-2000)).toBe(0);
-      expect(alive(pid)).toBe(true); // VM_STOP_ON_EXIT=false on SIGTERM; nothing at all runs on SIGKILL
+      expect(processAlive(pid)).toBe(true); // VM_STOP_ON_EXIT=false on SIGTERM; nothing at all runs on SIGKILL
       const next = startAgent();
       await waitFor('adoption', 60_000, () => (next.output().includes('adopted the running QEMU') ? true : undefined));
       expect(qemuPid()).toBe(pid);
@@ -500,7 +488,7 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
       expect(metrics.stdout.trim().split('\n').at(-1)).toBe('200');
       expect(metrics.stdout).toMatch(/^qemubmc_inband_connected 1$/m);
       expect(metrics.stdout).not.toMatch(/^qemubmc_inband_frame_errors_total\{[^}]*\} [1-9]/m);
-      expect(alive(pid)).toBe(true);
+      expect(processAlive(pid)).toBe(true);
       expect(qemuPid()).toBe(pid);
       expect(serial().match(/^MF boot phase=/gm)?.length, 'the guest booted again').toBe(boots);
       if (signal === 'SIGTERM') stepsDone = 3;
@@ -520,7 +508,7 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     );
     stopping.child.kill('SIGTERM');
     expect(await stopping.exited, stopping.output().slice(-2000)).toBe(0);
-    expect(alive(pid), 'SIGTERM with VM_STOP_ON_EXIT=true stops the VM').toBe(false);
+    expect(processAlive(pid), 'SIGTERM with VM_STOP_ON_EXIT=true stops the VM').toBe(false);
 
     const from = serial().length;
     const next = startAgent({ VM_STOP_ON_EXIT: 'true' });
@@ -529,7 +517,7 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     );
     const newPid = await waitFor('a new QEMU', 60_000, () => {
       const p = qemuPid();
-      return p !== undefined && p !== pid && alive(p) ? p : undefined;
+      return p !== undefined && p !== pid && processAlive(p) ? p : undefined;
     });
     await waitSerial('the guest to boot again', /^MF boot phase=running user3=maas$/m, from, 300_000);
     await tellGuest('probe-restored');
@@ -537,6 +525,6 @@ describe('MAAS flow: in-band set-up and commissioning in the guest, power from o
     const mc = await lanplus('maas', registration.power_pass, ['mc', 'info']);
     expect(mc.code, mc.stderr).toBe(0);
     expect((await ipmipower(registration, '--stat')).stdout.trim()).toBe('127.0.0.1: on');
-    expect(alive(newPid)).toBe(true);
+    expect(processAlive(newPid)).toBe(true);
   }, 600_000);
 });
