@@ -1,6 +1,7 @@
 // RAKP key-exchange authentication codes (IPMI 2.0 §13.31–13.32), with the user key Kuid = password padded to 20 bytes.
 import { createHmac } from 'node:crypto';
 import { concatBytes, putU32le } from '../codec/errors.ts';
+import { secretKey } from './key-objects.ts';
 import { AuthAlgorithm } from './suites.ts';
 
 export type HashName = 'sha1' | 'sha256';
@@ -14,7 +15,7 @@ export function authHash(auth: number): HashName | undefined {
 }
 
 export function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac(hash, key).update(data).digest());
+  return new Uint8Array(createHmac(hash, secretKey(key)).update(data).digest());
 }
 
 /** Kuid: the user's password as up to 20 bytes, zero-padded (IPMI 2.0 passwords are 20 bytes). */
