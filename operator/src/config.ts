@@ -105,7 +105,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
   return {
     agentImage,
     watchNamespace,
-    workers: int(env, 'WORKERS', 4, 1, 64),
+    workers: int(env, 'WORKERS', 16, 1, 64),
     resyncSeconds: int(env, 'RESYNC_SECONDS', 300, 10, 86_400),
     listen: hostPort('LISTEN_ADDRESS', env['LISTEN_ADDRESS'] || ':8080'),
     leaderElection: bool(env, 'LEADER_ELECTION', true),

@@ -5,7 +5,7 @@ describe('operator config', () => {
   it('has safe defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      workers: 4,
+      workers: 16,
       leaderElection: true,
       leaseDurationSeconds: 15,
       leaseRenewSeconds: 5,
