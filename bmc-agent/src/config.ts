@@ -101,6 +101,8 @@ export interface AgentConfig {
   powerRestorePolicy: PowerRestorePolicy | null;
   /** CONSOLE_ENABLED: serve the noVNC console (/novnc, /websockify). */
   consoleEnabled: boolean;
+  /** CONSOLE_MAX: concurrent noVNC consoles (the next one gets 503). */
+  consoleMax: number;
   /** ACPI shutdown wait before forcing power off (GracefulShutdown, SIGTERM). */
   gracefulShutdownTimeoutS: number;
   /** Managed mode, agent SIGTERM/SIGINT: shut the VM down (true) or leave it running for the next agent to adopt. */
@@ -444,6 +446,7 @@ export function parseConfig(env: Env, host: HostFacts): AgentConfig {
     powerOnAtStart: boolean(env, 'POWER_ON_AT_START', false),
     powerRestorePolicy: restorePolicy(env),
     consoleEnabled: boolean(env, 'CONSOLE_ENABLED', true),
+    consoleMax: integer(env, 'CONSOLE_MAX', 4, 1, 64),
     gracefulShutdownTimeoutS: integer(env, 'GRACEFUL_SHUTDOWN_TIMEOUT', 60, 1, 3600),
     stopVmOnExit: boolean(env, 'VM_STOP_ON_EXIT', true),
     virtualMediaTlsVerify: boolean(env, 'VIRTUAL_MEDIA_TLS_VERIFY', true),

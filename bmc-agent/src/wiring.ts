@@ -139,7 +139,7 @@ export async function startAgent(env: Env, overrides: { log?: Logger } = {}): Pr
       const consoleService = createConsoleService({
         vncAddress: `${config.vncAddr.host}:${config.vncAddr.port}`,
         authorize: (req) => authenticate(asHeaderRequest(req), store, redfish.context.sessions) !== undefined,
-        maxConsoles: 4,
+        maxConsoles: config.consoleMax,
         log,
         registry,
       });

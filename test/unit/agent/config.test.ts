@@ -115,6 +115,7 @@ describe('parseConfig defaults', () => {
     expect(c.powerRestorePolicy).toBe('always-off');
     expect(c.vm.accelerator).toBe('kvm');
     expect(c.consoleEnabled).toBe(false);
+    expect(c.consoleMax).toBe(4);
     expect(c.vm.extraDisks).toEqual([
       { path: '/vm/disks/data/disk.qcow2', size: '20G' },
       { path: '/vm/disks/logs/disk.qcow2', size: null },
@@ -187,6 +188,7 @@ describe('parseConfig errors: one line naming the variable and what is allowed',
       'QEMU_EXTRA_ARGS: must not enable KVM when ENABLE_KVM=false or VM_ACCELERATOR=tcg',
     ],
     [{ CONSOLE_ENABLED: 'maybe' }, 'CONSOLE_ENABLED: must be true or false, got "maybe"'],
+    [{ CONSOLE_MAX: '0' }, 'CONSOLE_MAX: must be an integer 1..64, got "0"'],
     [{ VM_EXTRA_DISKS: 'data.qcow2' }, 'VM_EXTRA_DISKS: must be comma-separated absolute paths (or ./…)'],
     [{ VM_EXTRA_DISKS: '/a,/a' }, 'VM_EXTRA_DISKS: must not repeat a path'],
     [{ VM_DISK: '/a', VM_EXTRA_DISKS: '/b,/a' }, 'VM_EXTRA_DISKS: must not repeat VM_DISK'],
