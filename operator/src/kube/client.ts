@@ -60,6 +60,9 @@ export class KubeClient {
   readonly #kc: KubeConfig;
   readonly #server: URL;
   #tls: { opts: https.RequestOptions; until: number } | undefined;
+  // Kept-alive connections to the apiserver: a new TLS handshake per request was a large share of the operator's CPU
+  // while applying 1,000 VirtualBMCs. Tokens travel in headers, so refreshing them does not need new connections.
+  readonly #agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
   onWrite: WriteListener | undefined;
 
   constructor(kc: KubeConfig) {
@@ -74,6 +77,7 @@ export class KubeClient {
     if (this.#tls && this.#tls.until > Date.now()) return this.#tls.opts;
     const opts: https.RequestOptions = { headers: {} };
     await this.#kc.applyToHTTPSOptions(opts);
+    if (this.#server.protocol === 'https:') opts.agent = this.#agent;
     this.#tls = { opts, until: Date.now() + 60_000 };
     return opts;
   }
