@@ -14,24 +14,13 @@ import {
   type UpgradeOutcome,
   until,
 } from '../integration/console/clients.ts';
-import { requireFile } from '../support/require.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, requireChromium } from '../support/browser.ts';
 
 // The noVNC console end to end: a real agent (managed mode, TCG) whose VM boots the guest fixture, which prints a
 // ticking counter on the VGA console; headless Chromium opens https://127.0.0.1:<port>/novnc/ with the BMC
 // credentials, noVNC's RFB client connects through /websockify to QEMU's VNC server, and the canvas must show the
 // guest's screen changing. Without credentials every route is 401 and the WebSocket upgrade is refused.
 
-const chromiumPath = '/usr/bin/chromium';
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const artifacts = resolve(import.meta.dirname, '../../test-results');
 
 let agent: ConsoleAgent | undefined;
@@ -47,9 +36,9 @@ async function browser(credentials: boolean): Promise<BrowserContext> {
   const dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-chromium-'));
   userDirs.push(dir);
   const context = await chromium.launchPersistentContext(dir, {
-    executablePath: chromiumPath,
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: chromiumFlags,
+    args: CHROMIUM_FLAGS,
     viewport: { width: 1024, height: 768 },
     ignoreHTTPSErrors: true,
     ...(credentials ? { httpCredentials: { username: ADMIN_USER, password: ADMIN_PASSWORD } } : {}),
@@ -85,7 +74,7 @@ function sampleCanvas(page: Page): Promise<CanvasSample | null> {
 }
 
 beforeAll(async () => {
-  requireFile(chromiumPath, 'bash test/env/apt.sh');
+  requireChromium();
   mkdirSync(artifacts, { recursive: true });
   agent = await startConsoleAgent();
 });

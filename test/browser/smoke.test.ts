@@ -5,22 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFile } from '../support/require.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, requireChromium } from '../support/browser.ts';
 
 // Proves the browser bed is real: Debian's Chromium runs headless through playwright-core,
 // loads a page from a local server, runs its script (which calls back to the server), and screenshots it.
 
-const chromiumPath = '/usr/bin/chromium';
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const viewport = { width: 800, height: 600 };
 const screenshotPath = resolve(import.meta.dirname, '../../test-results/browser-smoke.png');
 
@@ -42,7 +31,7 @@ let userDataDir: string;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
-  requireFile(chromiumPath, 'bash test/env/apt.sh');
+  requireChromium();
   server = createServer((request, response) => {
     if (request.url === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
@@ -56,9 +45,9 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   userDataDir = mkdtempSync(join(tmpdir(), 'qemu-bmc-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: chromiumFlags,
+    args: CHROMIUM_FLAGS,
     viewport,
   });
 });
