@@ -137,7 +137,7 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
       RESYNC_SECONDS: '30',
       LEASE_DURATION_SECONDS: '15',
       LEASE_RENEW_SECONDS: '5',
-      // BENCH_OPERATOR_WORKERS=16: the operator's WORKERS (concurrent reconciles; its default is 4).
+      // BENCH_OPERATOR_WORKERS=16: the operator's WORKERS (concurrent reconciles; its default is 16).
       ...(process.env['BENCH_OPERATOR_WORKERS'] ? { WORKERS: process.env['BENCH_OPERATOR_WORKERS'] } : {}),
       AGENT_ENDPOINTS: names.map((n) => `${NS}/${n}=127.0.0.1:${closedPort}`).join(','),
       // BENCH_OPERATOR_PROFILE=1: CPU profile of the operator, summarised at the end (bench/lib/cpuprof.ts).
@@ -284,7 +284,7 @@ export async function benchOperator(o: BenchOptions): Promise<OperatorResults> {
     rows,
     notes: [
       'A fresh etcd + kube-apiserver + kwok per N (test/support/cluster.ts), the operator as `node operator/src/main.ts` ' +
-        `with LOG_LEVEL=info, WORKERS=${process.env['BENCH_OPERATOR_WORKERS'] ?? '4 (default)'}, RESYNC_SECONDS=30 ` +
+        `with LOG_LEVEL=info, WORKERS=${process.env['BENCH_OPERATOR_WORKERS'] ?? '16 (default)'}, RESYNC_SECONDS=30 ` +
         '(so every idle window holds resyncs), Lease 15 s / renew 5 s; ' +
         `VirtualBMCs created by ${CREATE_CONCURRENCY} parallel POSTs; every second the bench binds new pods to the kwok node, ${BIND_CONCURRENCY} at a time (no scheduler).`,
       'Steady: every VirtualBMC has status for its generation, PodScheduled=True and AgentReachable=False (no agent ' +
