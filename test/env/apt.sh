@@ -12,6 +12,9 @@ packages=(
   chromium fonts-liberation fonts-dejavu-core
   # container suite and base-image rootfs
   docker.io docker-compose debootstrap
+  # e2e suite: a real single-node Kubernetes (kubelet's container runtime, OCI runtime, CNI plugins, kube-proxy's
+  # iptables and conntrack; the pause image is compiled with gcc -static)
+  containerd runc containernetworking-plugins iptables conntrack libc6-dev
   # Python peers: virtualbmc builds libvirt-python from source
   python3-venv python3-dev libvirt-dev pkg-config gcc
   # guest fixture: kernel, static busybox, initramfs packing, module decompression
