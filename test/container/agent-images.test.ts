@@ -83,7 +83,7 @@ describe('images', () => {
       expect(devices.stdout).toContain('"virtio-net-pci"');
     });
 
-    it('declares the healthcheck, volumes, ports and the tini entrypoint; the runtime dependencies are trimmed', () => {
+    it('declares the healthcheck, volumes, ports and the tini entrypoint; runs the bundle, no node_modules but noVNC', () => {
       const config = JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config}}', AGENT_IMAGE])) as {
         Healthcheck?: { Test: string[] };
         Volumes: Record<string, unknown>;
@@ -91,14 +91,22 @@ describe('images', () => {
         Entrypoint: string[];
         StopSignal: string;
       };
-      expect(config.Healthcheck?.Test).toEqual(['CMD', 'node', 'bmc-agent/src/healthcheck.ts']);
+      expect(config.Healthcheck?.Test).toEqual(['CMD', 'node', 'dist/agent/healthcheck.mjs']);
       expect(Object.keys(config.Volumes).sort()).toEqual(['/var/lib/qemu-bmc', '/vm']);
       expect(Object.keys(config.ExposedPorts).sort()).toEqual(['443/tcp', '5900/tcp', '623/udp']);
-      expect(config.Entrypoint).toEqual(['tini', '--', 'node', 'bmc-agent/src/main.ts']);
+      expect(config.Entrypoint).toEqual(['tini', '--', 'node', 'dist/agent/main.mjs']);
       expect(config.StopSignal).toBe('SIGTERM');
-      const mods = inImage(AGENT_IMAGE, 'sh', ['-c', 'ls node_modules node_modules/@kubernetes 2>/dev/null']);
-      expect(mods.stdout).toMatch(/^express$/m);
-      expect(mods.stdout).not.toMatch(/^(vitest|typescript|testcontainers|client-node)$/m);
+      // scripts/build-agent.ts bundled the agent and its dependencies; only noVNC's browser files stay a package.
+      const files = inImage(AGENT_IMAGE, 'sh', [
+        '-c',
+        'ls -A node_modules node_modules/@novnc dist/agent; ls -d bmc-agent',
+      ]);
+      expect(files.stdout).toMatch(/^node_modules:\n@novnc\n/m);
+      expect(files.stdout).toMatch(/^node_modules\/@novnc:\nnovnc\n/m);
+      expect(files.stdout).toMatch(/^main\.mjs$/m);
+      expect(files.stdout).toMatch(/^healthcheck\.mjs$/m);
+      expect(files.stdout).toMatch(/^csdl$/m);
+      expect(files.stderr).toMatch(/bmc-agent.*No such file/);
     });
 
     it('exits 2 with one line naming the bad variable', () => {

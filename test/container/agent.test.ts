@@ -138,7 +138,7 @@ describe('agent image: BMC + QEMU in one container', () => {
 
   it('runs tini as PID 1, which runs the agent; no QEMU until powered on, no other daemons', async () => {
     const pid1 = await agent.exec(['cat', '/proc/1/cmdline']);
-    expect(pid1.stdout.split('\0').filter(Boolean)).toEqual(['tini', '--', 'node', 'bmc-agent/src/main.ts']);
+    expect(pid1.stdout.split('\0').filter(Boolean)).toEqual(['tini', '--', 'node', 'dist/agent/main.mjs']);
     // Program of every process (node's main thread is called MainThread in /proc/PID/comm, so read cmdline).
     const ps = await agent.exec([
       'sh',
