@@ -14,6 +14,7 @@ export default defineConfig({
       { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...slow, fileParallelism: false } },
       { test: { name: 'container', include: ['test/container/**/*.test.ts'], ...slow, fileParallelism: false } },
       { test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], ...slow, fileParallelism: false } },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...slow, fileParallelism: false } },
     ],
   },
 });

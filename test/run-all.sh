@@ -19,14 +19,14 @@ if [ ! -x node_modules/.bin/vitest ]; then
 fi
 
 results=test-results
-all_suites=(unit integration browser container cluster)
+all_suites=(unit integration browser container cluster e2e)
 read -r -a suites <<<"${QEMU_BMC_SUITES:-${all_suites[*]}}"
 for suite in "${suites[@]}"; do
   [[ " ${all_suites[*]} " == *" $suite "* ]] || { echo "run-all: unknown suite '$suite' (known: ${all_suites[*]})" >&2; exit 2; }
 done
 [ ${#suites[@]} -gt 0 ] || { echo "run-all: QEMU_BMC_SUITES names no suite" >&2; exit 2; }
 # Kept in step with test/env/install.sh; only used to tolerate missing steps in partial mode.
-bed_steps=(apt guest docker python go-peers k8s)
+bed_steps=(apt guest docker python ironic go-peers k8s rufio node)
 
 failed_phases=()
 suite_results=()

@@ -20,6 +20,8 @@ binaries=(
   "kubectl        kubernetes k8s.io/kubernetes/cmd/kubectl"
   "kube-controller-manager kubernetes k8s.io/kubernetes/cmd/kube-controller-manager"
   "kube-scheduler kubernetes k8s.io/kubernetes/cmd/kube-scheduler"
+  "kubelet        kubernetes k8s.io/kubernetes/cmd/kubelet"
+  "kube-proxy     kubernetes k8s.io/kubernetes/cmd/kube-proxy"
   "helm           helm       helm.sh/helm/v3/cmd/helm"
   "kwok           kwok       sigs.k8s.io/kwok/cmd/kwok"
 )

@@ -1,8 +1,9 @@
 /**
  * A throwaway Kubernetes control plane for tests, envtest-style: real etcd and kube-apiserver on free loopback ports,
  * an admin client certificate (system:masters) in a kubeconfig, and optionally kwok so Nodes become Ready and Pods
- * bound to them reach Running without a kubelet. There is no controller-manager or scheduler: tests set
- * spec.nodeName themselves, and namespaces never finish terminating.
+ * bound to them reach Running without a kubelet. By default there is no controller-manager or scheduler (tests set
+ * spec.nodeName themselves, and namespaces never finish terminating); `controllers` adds them, and `node` adds a
+ * real node on this host (test/support/node.ts) on which pods really run.
  *
  * The binaries come from test/env/k8s.sh (`npm run bed -- k8s`); $QEMU_BMC_K8S_BIN overrides where they are.
  */
@@ -15,6 +16,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
+import { defaultRouteAddress, type RunningNode, startNode } from './node.ts';
 import { freePorts } from './ports.ts';
 import { requireFile } from './require.ts';
 
@@ -34,6 +36,14 @@ export interface ClusterOptions {
    * nodes (with kwok, they then reach Running). Default false.
    */
   controllers?: boolean;
+  /**
+   * Also run a real node on this host (test/support/node.ts): containerd, kubelet and kube-proxy, so Pods run and
+   * Service cluster IPs answer. Implies controllers; the apiserver then listens on this host's address too (pods
+   * reach it through the "kubernetes" Service) and pods get ServiceAccount tokens. Default false.
+   */
+  node?: boolean;
+  /** Progress lines while a node starts and stops (default: console.log). */
+  log?: (line: string) => void;
 }
 
 export interface CommandResult {
@@ -50,6 +60,8 @@ export interface Cluster {
   caCert: string;
   /** Directory holding etcd, kube-apiserver, kubectl, helm, kwok. */
   binDir: string;
+  /** The real node, when started with `node: true`. */
+  node?: RunningNode;
   /** Runs kubectl against this cluster; rejects with stderr on a non-zero exit. */
   kubectl(args: string[], input?: string): Promise<CommandResult>;
   /** Runs helm against this cluster, with helm's config, cache and data dirs inside the cluster's temp dir. */
@@ -84,13 +96,15 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
     'kubectl',
     'helm',
     ...(options.kwok ? ['kwok'] : []),
-    ...(options.controllers ? ['kube-controller-manager', 'kube-scheduler'] : []),
+    ...(options.controllers || options.node ? ['kube-controller-manager', 'kube-scheduler'] : []),
   ];
+  const nodeIp = options.node ? defaultRouteAddress() : undefined;
   for (const name of names) requireFile(join(binDir, name), installHint);
 
   const dir = mkdtempSync(join(tmpdir(), 'qemu-bmc-cluster-'));
   const processes: ChildProcess[] = [];
   let stopped = false;
+  let node: RunningNode | undefined;
   const killAll = (): void => {
     for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
@@ -100,6 +114,8 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    // The node first: it removes its pods' containers while the apiserver still answers.
+    await node?.stop();
     // Reverse start order: kwok, then the apiserver, then etcd under it.
     for (const child of [...processes].reverse()) await terminate(child);
     process.removeListener('exit', killAll);
@@ -107,7 +123,7 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const pki = await writePki(dir);
+    const pki = await writePki(dir, nodeIp);
     const [etcdClientPort, etcdPeerPort, apiserverPort] = await freePorts(3);
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
@@ -127,12 +143,25 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
     processes.push(etcd);
     await waitUntil('etcd', dir, etcd, async () => (await httpGet(`${etcdUrl}/health`)).includes('"health":"true"'));
 
+    const addressArgs = nodeIp
+      ? [
+          // Pods reach the apiserver through the "kubernetes" Service, whose endpoint is this address.
+          '--bind-address=0.0.0.0',
+          `--advertise-address=${nodeIp}`,
+          `--kubelet-client-certificate=${pki.adminCert}`,
+          `--kubelet-client-key=${pki.adminKey}`,
+          // The node's name is not in any DNS here; its InternalIP is.
+          '--kubelet-preferred-address-types=InternalIP',
+        ]
+      : [
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          // The endpoint reconciler refuses a loopback advertise address; nothing in-cluster reaches the apiserver.
+          '--endpoint-reconciler-type=none',
+        ];
     const apiserver = launch(dir, join(binDir, 'kube-apiserver'), 'kube-apiserver', [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      // The endpoint reconciler refuses a loopback advertise address; nothing in-cluster needs to reach the apiserver.
-      '--endpoint-reconciler-type=none',
+      ...addressArgs,
       `--secure-port=${apiserverPort}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.servingCert}`,
@@ -143,9 +172,9 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
       `--service-account-key-file=${pki.serviceAccountPublicKey}`,
       `--service-account-signing-key-file=${pki.serviceAccountPrivateKey}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      // No controller-manager creates the default ServiceAccount of a namespace, so its admission check would
-      // reject every Pod.
-      '--disable-admission-plugins=ServiceAccount',
+      // Without a node, no pod needs a token, and without a controller-manager no default ServiceAccount would
+      // exist for the admission check.
+      ...(nodeIp ? [] : ['--disable-admission-plugins=ServiceAccount']),
       '--allow-privileged=true',
       ...(options.apiserverArgs ?? []),
     ]);
@@ -170,7 +199,7 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
       );
     }
 
-    if (options.controllers) {
+    if (options.controllers || options.node) {
       // Both use the admin kubeconfig: these are test clusters, and per-component identities add nothing here.
       processes.push(
         launch(dir, join(binDir, 'kube-controller-manager'), 'kube-controller-manager', [
@@ -198,6 +227,17 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
       );
     }
 
+    if (nodeIp) {
+      node = await startNode({
+        dir,
+        binDir,
+        kubeconfig,
+        caCertPath: pki.caCert,
+        nodeIp,
+        log: options.log ?? ((line) => console.log(line)),
+      });
+    }
+
     const run = (binary: string, env: NodeJS.ProcessEnv) => (args: string[], input?: string) =>
       runCommand(join(binDir, binary), args, { ...process.env, ...env }, input);
     return {
@@ -205,6 +245,7 @@ async function startOnce(options: ClusterOptions): Promise<Cluster> {
       server,
       caCert: pki.ca.cert,
       binDir,
+      ...(node ? { node } : {}),
       kubectl: (args, input) => run('kubectl', {})([`--kubeconfig=${kubeconfig}`, ...args], input),
       helm: run('helm', {
         KUBECONFIG: kubeconfig,
@@ -229,6 +270,8 @@ interface Pki {
   ca: Pem;
   admin: Pem;
   caCert: string;
+  adminCert: string;
+  adminKey: string;
   servingCert: string;
   servingKey: string;
   serviceAccountPublicKey: string;
@@ -236,7 +279,7 @@ interface Pki {
 }
 
 /** A CA, the apiserver's serving certificate, an admin client certificate and the service-account signing keys. */
-async function writePki(dir: string): Promise<Pki> {
+async function writePki(dir: string, nodeIp: string | undefined): Promise<Pki> {
   const common = { keyType: 'ec', algorithm: 'sha256', notAfterDate: new Date(Date.now() + 7 * 86_400_000) } as const;
   const ca = await generate([{ name: 'commonName', value: 'qemu-bmc test cluster CA' }], {
     ...common,
@@ -258,6 +301,7 @@ async function writePki(dir: string): Promise<Pki> {
         altNames: [
           { type: 7, ip: '127.0.0.1' },
           { type: 7, ip: '10.96.0.1' }, // first IP of the service range: the in-cluster "kubernetes" Service
+          ...(nodeIp ? [{ type: 7 as const, ip: nodeIp }] : []),
           { type: 2, value: 'localhost' },
           { type: 2, value: 'kubernetes.default.svc' },
         ],
@@ -295,6 +339,8 @@ async function writePki(dir: string): Promise<Pki> {
     ca: caPem,
     admin: { cert: admin.cert, key: admin.private },
     caCert: write('ca.crt', ca.cert),
+    adminCert: write('admin.crt', admin.cert),
+    adminKey: write('admin.key', admin.private),
     servingCert: write('apiserver.crt', serving.cert),
     servingKey: write('apiserver.key', serving.private),
     serviceAccountPublicKey: write('sa.pub', serviceAccount.publicKey),

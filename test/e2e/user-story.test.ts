@@ -1,0 +1,408 @@
+// The whole user story on a real single-node Kubernetes (test/support/node.ts): helm install the chart, kubectl apply
+// a VirtualBMC from docs/examples/, and drive the BMC from outside the pod as MAAS does, through the Service's cluster
+// IP: ipmitool lanplus and curl power the VM on, set PXE boot and read status. Inside the VM (the guest fixture,
+// under TCG in the agent pod), the in-band MAAS user set-up; the user it creates then works out of band. Metrics of
+// the operator and the agent are scraped in Prometheus text format; deleting the VirtualBMC removes everything.
+// Every step is logged with its duration (test-results/e2e-steps.log).
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { type Cluster, startCluster } from '../support/cluster.ts';
+import { parsePrometheusText, sampleValue } from '../support/prometheus.ts';
+import { requireCommand } from '../support/require.ts';
+import {
+  buildImages,
+  client,
+  E2E_AGENT_IMAGE,
+  eventually,
+  GUEST_LOG,
+  guestQemuArgs,
+  hostPathVolumes,
+  OPERATOR_IMAGE,
+  progress,
+  repoRoot,
+  step,
+} from './support.ts';
+
+const NAMESPACE = 'e2e';
+const RELEASE = 'qemu-bmc';
+const OPERATOR_NAMESPACE = 'qemu-bmc-system';
+const MAAS_PASSWORD = `maas-${randomBytes(4).toString('hex')}`;
+const example = join(repoRoot, 'docs/examples/virtualbmc-minimal.yaml');
+
+let cluster: Cluster;
+let name: string; // the VirtualBMC, from the example
+let clusterIp: string;
+let username: string;
+let password: string;
+
+const kubectl = async (args: string[], input?: string): Promise<string> => (await cluster.kubectl(args, input)).stdout;
+const jsonpath = (args: string[], path: string): Promise<string> => kubectl([...args, '-o', `jsonpath=${path}`]);
+
+function ipmitool(user: string, pass: string, args: string[], cipher = '17') {
+  return client('ipmitool', [
+    '-I',
+    'lanplus',
+    '-H',
+    clusterIp,
+    '-p',
+    '623',
+    '-U',
+    user,
+    '-P',
+    pass,
+    '-C',
+    cipher,
+    ...args,
+  ]);
+}
+
+async function redfish(path: string, method = 'GET', body?: unknown): Promise<{ status: number; json: unknown }> {
+  const args = [
+    '-sk',
+    '-u',
+    `${username}:${password}`,
+    '-X',
+    method,
+    '-w',
+    '\n%{http_code}',
+    `https://${clusterIp}${path}`,
+  ];
+  if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body));
+  const r = await client('curl', args);
+  const lines = r.stdout.trimEnd().split('\n');
+  const status = Number(lines.pop());
+  const text = lines.join('\n');
+  return { status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function guestLog(): Promise<string> {
+  return kubectl(['-n', NAMESPACE, 'exec', `${name}-bmc`, '--', 'cat', GUEST_LOG]).catch(() => '');
+}
+
+/** The VirtualBMC's row as `kubectl get vbmc` prints it. */
+async function vbmcRow(): Promise<Record<string, string>> {
+  const out = await kubectl(['-n', NAMESPACE, 'get', 'vbmc', name]);
+  const [header = '', row = ''] = out.trim().split('\n');
+  const keys = header.split(/\s{2,}/);
+  const values = row.split(/\s{2,}/);
+  return Object.fromEntries(keys.map((k, i) => [k, values[i] ?? '']));
+}
+
+/** Host PIDs in the pod's cgroup (the kubelet names pod cgroups pod<uid> with cgroupfs). */
+function podProcesses(podUid: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(`pod${podUid}`)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+describe('e2e: a real single-node Kubernetes', () => {
+  beforeAll(async () => {
+    for (const tool of ['ipmitool', 'curl', 'docker']) requireCommand(tool, 'npm run bed -- apt docker');
+    await step('build the agent, operator and e2e agent images with docker', () => buildImages(MAAS_PASSWORD));
+    cluster = await step('start etcd, kube-apiserver, controller-manager, scheduler and the node', () =>
+      startCluster({ node: true, log: progress }),
+    );
+    const node = cluster.node;
+    if (!node) throw new Error('the cluster started without its node');
+    await step('copy the images from Docker into the node', () => node.loadImages([OPERATOR_IMAGE, E2E_AGENT_IMAGE]));
+  }, 1_500_000);
+
+  afterAll(async () => {
+    if (cluster?.node) {
+      for (const component of ['kubelet', 'containerd', 'kube-proxy'] as const)
+        progress(`${component} log tail:\n${cluster.node.logTail(component, 15)}`);
+    }
+    await step('stop the cluster and the node', () => cluster?.stop());
+  }, 300_000);
+
+  it('helm install: the operator runs in a real pod and takes the lease', async () => {
+    await step('helm install the chart', () =>
+      cluster.helm(
+        [
+          'install',
+          RELEASE,
+          join(repoRoot, 'charts/qemu-bmc'),
+          '--namespace',
+          OPERATOR_NAMESPACE,
+          '--create-namespace',
+          '--set',
+          `image.repository=${OPERATOR_IMAGE.split(':')[0]},image.tag=${OPERATOR_IMAGE.split(':')[1]}`,
+          '--set',
+          'image.pullPolicy=Never',
+          '--set',
+          `agentImage.repository=${E2E_AGENT_IMAGE.split(':')[0]},agentImage.tag=${E2E_AGENT_IMAGE.split(':')[1]}`,
+          '--wait',
+          '--timeout',
+          '5m',
+        ],
+        undefined,
+      ),
+    );
+    const ready = await jsonpath(
+      ['-n', OPERATOR_NAMESPACE, 'get', 'deployment', `${RELEASE}`],
+      '{.status.readyReplicas}',
+    ).catch(async () => jsonpath(['-n', OPERATOR_NAMESPACE, 'get', 'deployments'], '{.items[0].status.readyReplicas}'));
+    expect(ready).toBe('1');
+    const pods = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-o', 'wide']);
+    progress(`operator pods:\n${pods}`);
+    expect(pods).toMatch(/Running/);
+    // The operator in the pod talks to the apiserver through the "kubernetes" Service: it holds the lease.
+    const holder = await eventually(
+      'the operator to hold its leader lease',
+      async () => {
+        const out = await kubectl([
+          '-n',
+          OPERATOR_NAMESPACE,
+          'get',
+          'lease',
+          '-o',
+          'jsonpath={.items[*].spec.holderIdentity}',
+        ]);
+        return out.trim() ? out.trim() : undefined;
+      },
+      120_000,
+    );
+    expect(holder).toMatch(/qemu-bmc/);
+  });
+
+  it('kubectl apply of the example VirtualBMC: the agent pod runs QEMU and kubectl get vbmc shows it', async () => {
+    await step('provision hostPath PersistentVolumes (no storage provisioner on this node)', async () => {
+      const pvDir = join(cluster.kubeconfig, '..', 'volumes');
+      await kubectl(['apply', '-f', '-'], hostPathVolumes(pvDir, ['1Gi', '20Gi']));
+    });
+    const manifest = parse(readFileSync(example, 'utf8')) as {
+      metadata: { name: string; namespace?: string };
+      spec: { vm: Record<string, unknown>; agent?: Record<string, unknown> };
+    };
+    name = manifest.metadata.name;
+    // The example as it is, plus what this machine needs: TCG (no KVM in the pod), a small VM, and the guest
+    // fixture booted directly instead of a disk.
+    manifest.metadata.namespace = NAMESPACE;
+    manifest.spec.vm = { ...manifest.spec.vm, cpus: 1, memory: '512Mi', accelerator: 'tcg', extraArgs: guestQemuArgs };
+    await step(`kubectl apply -f ${example.slice(repoRoot.length + 1)} (namespace ${NAMESPACE})`, async () => {
+      await kubectl(['create', 'namespace', NAMESPACE]);
+      await kubectl(['apply', '-f', '-'], stringify(manifest));
+    });
+    await step('wait for the agent pod to run and the VirtualBMC to be Ready', async () => {
+      await eventually(
+        'the VirtualBMC to be Ready',
+        async () => ((await vbmcRow())['READY'] === 'True' ? true : undefined),
+        300_000,
+        2_000,
+      );
+    });
+    const row = await vbmcRow();
+    progress(`kubectl get vbmc:\n${await kubectl(['-n', NAMESPACE, 'get', 'vbmc', '-o', 'wide'])}`);
+    clusterIp = await jsonpath(['-n', NAMESPACE, 'get', 'service', `${name}-bmc`], '{.spec.clusterIP}');
+    expect(clusterIp).toMatch(/^10\.96\.\d+\.\d+$/);
+    expect(row['POWER']).toBe('Off');
+    expect(row['IPMI']).toBe(`${clusterIp}:623`);
+    expect(row['REDFISH']).toBe(`https://${clusterIp}/redfish/v1`);
+    const pod = await kubectl(['-n', NAMESPACE, 'get', 'pod', `${name}-bmc`, '-o', 'json']);
+    const podJson = JSON.parse(pod) as { status: { phase: string; podIP: string }; spec: { nodeName: string } };
+    expect(podJson.status.phase).toBe('Running');
+    expect(podJson.spec.nodeName).toBe(cluster.node?.name);
+    const secret = JSON.parse(await kubectl(['-n', NAMESPACE, 'get', 'secret', `${name}-bmc`, '-o', 'json'])) as {
+      data: Record<string, string>;
+    };
+    username = Buffer.from(secret.data['username'] ?? '', 'base64').toString();
+    password = Buffer.from(secret.data['password'] ?? '', 'base64').toString();
+    expect(password.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('as MAAS does, from outside the pod: ipmitool lanplus and curl against the cluster IP power on, set PXE, read status', async () => {
+    const status = await step('ipmitool -I lanplus -H <cluster IP> chassis power status', () =>
+      ipmitool(username, password, ['chassis', 'power', 'status']),
+    );
+    expect(status.stdout.trim()).toBe('Chassis Power is off');
+    const wrong = await ipmitool(username, 'not-the-password', ['chassis', 'power', 'status']);
+    expect(wrong.code).not.toBe(0);
+
+    const bootdev = await step('ipmitool chassis bootdev pxe', () =>
+      ipmitool(username, password, ['chassis', 'bootdev', 'pxe']),
+    );
+    expect(bootdev.stdout).toMatch(/Set Boot Device to pxe/);
+    const system = await step('curl Redfish Systems/1 (boot override)', () => redfish('/redfish/v1/Systems/1'));
+    expect(system.status).toBe(200);
+    const boot = (system.json as { Boot: Record<string, string>; PowerState: string }).Boot;
+    expect(boot['BootSourceOverrideTarget']).toBe('Pxe');
+    expect(boot['BootSourceOverrideEnabled']).toBe('Once');
+
+    // The service root answers without credentials (gofish reads it first); Systems does not.
+    const root = await client('curl', [
+      '-sk',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `https://${clusterIp}/redfish/v1`,
+    ]);
+    expect(root.stdout).toBe('200');
+    const anonymous = await client('curl', [
+      '-sk',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      `https://${clusterIp}/redfish/v1/Systems/1`,
+    ]);
+    expect(anonymous.stdout).toBe('401');
+
+    const on = await step('ipmitool chassis power on', () => ipmitool(username, password, ['chassis', 'power', 'on']));
+    expect(on.stdout).toMatch(/Chassis Power Control: Up\/On/);
+    await step('kubectl get vbmc shows power On', () =>
+      eventually(
+        'POWER=On in kubectl get vbmc',
+        async () => ((await vbmcRow())['POWER'] === 'On' ? true : undefined),
+        60_000,
+      ),
+    );
+    const redfishState = await redfish('/redfish/v1/Systems/1');
+    expect((redfishState.json as { PowerState: string }).PowerState).toBe('On');
+  });
+
+  it('inside the guest, the in-band MAAS user set-up; that user then works out of band through the cluster IP', async () => {
+    const log = await step('the guest boots under TCG in the pod and runs the in-band set-up (ipmitool over KCS)', () =>
+      eventually(
+        'E2E done in the guest console',
+        async () => {
+          const text = await guestLog();
+          return /^E2E done$/m.test(text) ? text : undefined;
+        },
+        300_000,
+        2_000,
+      ),
+    );
+    progress(
+      `guest console:\n${log
+        .split('\n')
+        .filter((l) => l.startsWith('E2E') || l.startsWith('QBMC'))
+        .join('\n')}`,
+    );
+    for (const stepName of ['user-set-name', 'user-set-password', 'channel-setaccess', 'user-enable'])
+      expect(log).toMatch(new RegExp(`^E2E step ${stepName} ok$`, 'm'));
+    // The address the BMC reports in-band (LAN parameter 3) is the Service's cluster IP: what MAAS registers.
+    expect(log).toMatch(new RegExp(`^E2E lan ip=${clusterIp.replaceAll('.', '\\.')}$`, 'm'));
+    expect(log).toMatch(new RegExp(`^E2E bmc-config ip=${clusterIp.replaceAll('.', '\\.')}$`, 'm'));
+
+    const asMaas = await step('ipmitool lanplus as the user the guest created (maas), Administrator', () =>
+      ipmitool('maas', MAAS_PASSWORD, ['-L', 'ADMINISTRATOR', 'mc', 'info']),
+    );
+    expect(asMaas.code).toBe(0);
+    expect(asMaas.stdout).toMatch(/IPMI Version\s*:\s*2\.0/);
+    const users = await ipmitool(username, password, ['user', 'list', '1']);
+    expect(users.stdout).toMatch(/^3\s+maas\s+.*ADMINISTRATOR$/m);
+
+    // Commissioning ends with the guest powering itself off; the CR follows.
+    await step('the guest powers off; kubectl get vbmc shows Off', () =>
+      eventually(
+        'POWER=Off in kubectl get vbmc',
+        async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined),
+        120_000,
+      ),
+    );
+    const status = await ipmitool('maas', MAAS_PASSWORD, ['chassis', 'power', 'status']);
+    expect(status.stdout.trim()).toBe('Chassis Power is off');
+  });
+
+  it("the operator's and the agent's /metrics parse as Prometheus text and count what happened", async () => {
+    const operatorIp = await jsonpath(
+      ['-n', OPERATOR_NAMESPACE, 'get', 'service', `${RELEASE}-metrics`],
+      '{.spec.clusterIP}',
+    );
+    const operatorText = await step('scrape the operator through its metrics Service', async () => {
+      const r = await client('curl', ['-sf', `http://${operatorIp}:8080/metrics`]);
+      expect(r.code).toBe(0);
+      return r.stdout;
+    });
+    const operator = parsePrometheusText(operatorText);
+    expect(sampleValue(operator, 'qemu_bmc_operator_is_leader')).toBe(1);
+    expect(sampleValue(operator, 'qemu_bmc_operator_virtualbmcs', { power_state: 'Off' })).toBe(1);
+    expect(sampleValue(operator, 'qemu_bmc_operator_agent_links', { state: 'connected' })).toBe(1);
+    expect(operator.get('qemu_bmc_operator_reconcile_total')?.type).toBe('counter');
+
+    const agentText = await step('scrape the agent through the BMC Service (HTTPS, BMC credentials)', async () => {
+      const anonymous = await client('curl', [
+        '-sk',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        `https://${clusterIp}/metrics`,
+      ]);
+      expect(anonymous.stdout).toBe('401');
+      const r = await client('curl', ['-skf', '-u', `${username}:${password}`, `https://${clusterIp}/metrics`]);
+      expect(r.code).toBe(0);
+      return r.stdout;
+    });
+    const agent = parsePrometheusText(agentText);
+    expect(sampleValue(agent, 'bmc_power_state', { state: 'Off' })).toBe(1);
+    expect(sampleValue(agent, 'bmc_power_actions_total', { type: 'On' }) ?? 0).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(agent, 'ipmi_lan_sessions_opened_total') ?? 0).toBeGreaterThanOrEqual(4);
+  });
+
+  it('kubectl delete of the VirtualBMC removes the pod (and QEMU), the Service, the Secret and the claims', async () => {
+    const podUid = await jsonpath(['-n', NAMESPACE, 'get', 'pod', `${name}-bmc`], '{.metadata.uid}');
+    expect(podProcesses(podUid).length).toBeGreaterThan(0); // the agent (node) runs in the pod's cgroup
+    await step('kubectl delete vbmc', () =>
+      kubectl(['-n', NAMESPACE, 'delete', 'vbmc', name, '--wait=true', '--timeout=180s']),
+    );
+    await step('everything the VirtualBMC owned is gone', () =>
+      eventually(
+        'pod, service, secret and PVCs to go',
+        async () => {
+          const left = await kubectl([
+            '-n',
+            NAMESPACE,
+            'get',
+            'pods,services,secrets,persistentvolumeclaims',
+            '-l',
+            `qemu-bmc.dev/virtualbmc=${name}`,
+            '-o',
+            'name',
+          ]);
+          return left.trim() === '' ? true : undefined;
+        },
+        180_000,
+        2_000,
+      ),
+    );
+    // No process of the pod (the agent, QEMU when on) is left on the host.
+    expect(podProcesses(podUid)).toEqual([]);
+    const unreachable = await client(
+      'ipmitool',
+      [
+        '-I',
+        'lanplus',
+        '-H',
+        clusterIp,
+        '-U',
+        username,
+        '-P',
+        password,
+        '-R',
+        '1',
+        '-N',
+        '2',
+        'chassis',
+        'power',
+        'status',
+      ],
+      20_000,
+    );
+    expect(unreachable.code).not.toBe(0);
+    await step('helm uninstall', () =>
+      cluster.helm(['uninstall', RELEASE, '--namespace', OPERATOR_NAMESPACE, '--wait']),
+    );
+  });
+});
