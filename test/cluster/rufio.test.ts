@@ -174,6 +174,10 @@ describe.each([
     expect(connected.length).toBeGreaterThan(0);
     for (const line of connected) expect(line['successfulProvider']).toEqual([provider]);
 
+    // Rufio v0.6.5's CRDs define no printer columns: the plain listing shows NAME and AGE only.
+    const plain = await cluster.kubectl(['get', '-n', ns, 'machines.bmc.tinkerbell.org']);
+    expect(plain.stdout.split('\n')[0]).toMatch(/^NAME\s+AGE$/);
+
     // The command docs/rufio.md shows for a one-line view.
     const { stdout } = await cluster.kubectl([
       'get',
@@ -200,6 +204,16 @@ describe.each([
     );
     expect(jobCondition(job, 'Failed')?.status, JSON.stringify(job.status)).not.toBe('True');
     expect(jobCondition(job, 'Completed')?.status).toBe('True');
+
+    const view = await cluster.kubectl([
+      'get',
+      '-n',
+      ns,
+      'jobs.bmc.tinkerbell.org',
+      '-o',
+      'custom-columns=NAME:.metadata.name,COMPLETED:.status.conditions[?(@.type=="Completed")].status',
+    ]);
+    expect(view.stdout.trim().split('\n')[1]).toMatch(/^node1-pxe-boot\s+True$/);
 
     // One Task per step, each Completed.
     const tasks = await getJson<{ items: { metadata: { name: string }; status?: JobJson['status'] }[] }>(
@@ -237,7 +251,14 @@ describe.each([
     await ipmitool('chassis', 'power', 'off');
     await waitFor('power Off', redfishSystem, (s) => s.PowerState === 'Off', 60);
     // Rufio re-reads a Machine every 3 minutes, or at once when the object changes (docs/rufio.md).
-    await cluster.kubectl(['annotate', '-n', ns, 'machines.bmc.tinkerbell.org/node1', `refresh=${Date.now()}`]);
+    await cluster.kubectl([
+      'annotate',
+      '-n',
+      ns,
+      'machines.bmc.tinkerbell.org/node1',
+      `refresh=${Date.now()}`,
+      '--overwrite',
+    ]);
     const machine = await waitFor(
       'Machine powerState off',
       () => getJson<MachineJson>(ns, 'machines.bmc.tinkerbell.org/node1'),
