@@ -268,6 +268,34 @@ describe.each([
   });
 });
 
+describe('Rufio with a wrong password', () => {
+  it('reports the Machine not Contactable, with the reason, until the Secret is fixed', async () => {
+    const ns = 'rufio-wrong-password';
+    await cluster.kubectl(['create', 'namespace', ns]);
+    await cluster.kubectl(
+      ['apply', '-f', '-'],
+      pointedAtAgent('bmc-credentials.yaml', ns).replace(`password: ${password}`, 'password: not-the-password'),
+    );
+    await cluster.kubectl(['apply', '-f', '-'], pointedAtAgent('machine-redfish.yaml', ns));
+    const machine = await waitFor(
+      'Machine Contactable False',
+      () => getJson<MachineJson>(ns, 'machines.bmc.tinkerbell.org/node1'),
+      (m) => contactable(m)?.status === 'False',
+    );
+    expect(contactable(machine)?.message).toMatch(/failed to open connection to BMC/);
+    expect(machine.status?.powerState).toBe('unknown');
+
+    // Fixed Secret, then the annotation docs/rufio.md shows to re-read the Machine at once.
+    await cluster.kubectl(['apply', '-f', '-'], pointedAtAgent('bmc-credentials.yaml', ns));
+    await cluster.kubectl(['annotate', '-n', ns, 'machines.bmc.tinkerbell.org/node1', 'refresh=1', '--overwrite']);
+    await waitFor(
+      'Machine Contactable after the fix',
+      () => getJson<MachineJson>(ns, 'machines.bmc.tinkerbell.org/node1'),
+      (m) => contactable(m)?.status === 'True' && m.status?.powerState !== 'unknown',
+    );
+  });
+});
+
 describe('the rest of docs/examples/rufio', () => {
   it('the VirtualBMC that shares the credentials Secret is valid against the qemu-bmc CRD', async () => {
     await cluster.kubectl(['apply', '-f', join(import.meta.dirname, '..', '..', 'crds', 'virtualbmc.yaml')]);
