@@ -1,13 +1,16 @@
 // Part 3: agent footprint, QEMU excluded (managed mode, VM off): time from spawn to the first 200 on the service
 // root (cold = empty STATE_DIR, so the TLS pair and state file are created; warm = restart on that STATE_DIR), RSS
 // idle (after a quiet period) and under Redfish load (64 keep-alive connections, session auth), peak RSS.
-// sushy-tools is measured the same way for reference.
+// The agent measured is the one that ships: the bundle scripts/build-agent.ts makes (dist/agent/main.mjs, as
+// `npm run agent` and the image run it); the TypeScript sources are measured warm for reference, and a bare Node
+// process gives the floor. sushy-tools is measured the same way for reference.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildAgent } from '../scripts/build-agent.ts';
 import { AGENT_PASS, AGENT_USER, redfishSession, startAgent } from './lib/agent.ts';
 import { runLoad } from './lib/http-load.ts';
-import { loadAverage, peakRssMiB, rssMiB, sleep } from './lib/proc.ts';
+import { launch, loadAverage, NODE_BIN, peakRssMiB, rssMiB, sleep } from './lib/proc.ts';
 import { startSushy } from './lib/sushy.ts';
 import type { BenchOptions, FootprintResults, FootprintRow } from './lib/types.ts';
 
@@ -33,24 +36,42 @@ async function rssUnderLoad(
   return Math.max(max, rssMiB(pid) ?? 0);
 }
 
+/** VmRSS of a Node process that does nothing, after `idleMs`: what any Node program costs here. */
+async function bareNodeRss(logDir: string, idleMs: number): Promise<number> {
+  const p = launch(NODE_BIN, ['-e', 'setInterval(() => {}, 1e6)'], { logPath: join(logDir, 'bare-node.log') });
+  try {
+    await sleep(idleMs);
+    return rssMiB(p.pid) ?? Number.NaN;
+  } finally {
+    await p.stop();
+  }
+}
+
 export async function benchFootprint(o: BenchOptions): Promise<FootprintResults> {
   const starts = o.quick ? 2 : 5;
   const idleMs = o.quick ? 3_000 : 10_000;
   const loadMs = o.quick ? 2_000 : 5_000;
   const rows: FootprintRow[] = [];
+  // The shipped form, built from this checkout into dist/agent (where `npm run agent` puts it: noVNC resolves
+  // from the checkout's node_modules).
+  const dist = join(process.cwd(), 'dist/agent');
+  await buildAgent(dist);
+  const entry = join(dist, 'main.mjs');
+  const floor = await bareNodeRss(o.workDir, idleMs);
+  say(`bare node: RSS ${floor.toFixed(1)} MiB after ${idleMs / 1000} s`);
 
   const stateDir = mkdtempSync(join(tmpdir(), 'qemu-bmc-bench-footprint-'));
   try {
     const cold: number[] = [];
     const warm: number[] = [];
     for (let i = 0; i < starts; i++) {
-      const a = await startAgent(process.cwd(), o.workDir, `cold${i}`);
+      const a = await startAgent(process.cwd(), o.workDir, `cold${i}`, { entry });
       cold.push(a.firstOkMs);
       await a.stop();
     }
     // The last run keeps going for the RSS measurements.
     for (let i = 0; i < starts; i++) {
-      const a = await startAgent(process.cwd(), o.workDir, `warm${i}`, { stateDir, keepState: true });
+      const a = await startAgent(process.cwd(), o.workDir, `warm${i}`, { stateDir, keepState: true, entry });
       warm.push(a.firstOkMs);
       if (i < starts - 1) {
         await a.stop();
@@ -89,6 +110,41 @@ export async function benchFootprint(o: BenchOptions): Promise<FootprintResults>
         await a.stop();
       }
     }
+    // The TypeScript sources (`node bmc-agent/src/main.ts`, what the tests run in-process), warm, for reference.
+    const sourceWarm: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      const a = await startAgent(process.cwd(), o.workDir, `src${i}`, { stateDir, keepState: true });
+      sourceWarm.push(a.firstOkMs);
+      if (i < starts - 1) {
+        await a.stop();
+        continue;
+      }
+      try {
+        await sleep(idleMs);
+        const idle = rssMiB(a.proc.pid) ?? Number.NaN;
+        const token = await redfishSession(a.redfishUrl, AGENT_USER, AGENT_PASS);
+        const load = await rssUnderLoad(
+          a.proc.pid,
+          `${a.redfishUrl}/redfish/v1/Systems/1`,
+          { 'X-Auth-Token': token },
+          loadMs,
+        );
+        const peak = peakRssMiB(a.proc.pid) ?? Number.NaN;
+        rows.push({
+          server: 'qemu-bmc, TS sources (warm start)',
+          startMs: sourceWarm,
+          rssIdleMiB: idle,
+          rssLoadMiB: load,
+          rssPeakMiB: peak,
+        });
+        say(
+          `qemu-bmc TS sources: start warm ${sourceWarm.map((v) => v.toFixed(0)).join('/')} ms; ` +
+            `RSS idle ${idle.toFixed(1)} MiB, load ${load.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB`,
+        );
+      } finally {
+        await a.stop();
+      }
+    }
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
@@ -118,9 +174,13 @@ export async function benchFootprint(o: BenchOptions): Promise<FootprintResults>
   return {
     rows,
     notes: [
-      `Start: spawn of \`node bmc-agent/src/main.ts\` (Node 24 strips types at load) to the first 200 on GET /redfish/v1, ` +
-        `polled every 5 ms; ${starts} starts each. Cold = fresh STATE_DIR (generates the self-signed TLS pair, creates ` +
-        'bmc-state.json and vm-uuid); warm = the same STATE_DIR again, as after a pod restart.',
+      `Start: spawn of \`node dist/agent/main.mjs\` (the bundle of scripts/build-agent.ts, as \`npm run agent\` and the ` +
+        `image run it) to the first 200 on GET /redfish/v1, polled every 5 ms; ${starts} starts each. Cold = fresh ` +
+        'STATE_DIR (generates the self-signed TLS pair, creates bmc-state.json and vm-uuid); warm = the same ' +
+        'STATE_DIR again, as after a pod restart. "TS sources" = `node bmc-agent/src/main.ts` (Node strips types at ' +
+        'load), warm.',
+      `Floor: a bare \`node -e 'setInterval(() => {}, 1e6)'\` on the same Node (${process.version}) has ` +
+        `${floor.toFixed(1)} MiB RSS after ${idleMs / 1000} s.`,
       `RSS: VmRSS from /proc/<pid>/status after ${idleMs / 1000} s idle, the maximum sampled every 100 ms under ` +
         `${loadMs / 1000} s of 64-connection session-auth GETs of Systems/1, and VmHWM.`,
     ],
