@@ -1,0 +1,8 @@
+# Boot a live ISO through the redfish-virtual-media boot interface, the way Metal3 does for
+# `image.format: live-iso`: the ramdisk deploy interface, instance_info/boot_iso, and the MAC of the
+# NIC the node boots from (Metal3's bootMACAddress) as an Ironic port.
+baremetal port create "$BOOT_MAC" --node "$(baremetal node show "$NODE" -f value -c uuid)"
+baremetal node provide --wait 120 "$NODE"
+baremetal node set "$NODE" --deploy-interface ramdisk --instance-info boot_iso="$ISO_URL"
+baremetal node deploy --wait 300 "$NODE"
+baremetal node show "$NODE" -f value -c provision_state -c power_state
