@@ -48,14 +48,16 @@ export async function loadTlsCredentials(
   const now = new Date();
   // Loaded only when a certificate must be made: the library and its crypto stack cost ~9 MiB and ~90 ms at start.
   const { generate } = await import('selfsigned');
+  // ECDSA P-256: generated in ~10 ms where RSA 2048 took 50-80 ms of the first start, and cheaper handshakes.
   const pems = await generate([{ name: 'commonName', value: cfg.bmcAddress || 'qemu-bmc' }], {
-    keySize: 2048,
+    keyType: 'ec',
+    curve: 'P-256',
     algorithm: 'sha256',
     notBeforeDate: now,
     notAfterDate: new Date(now.getTime() + 10 * 365 * 86_400_000),
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames },
     ],

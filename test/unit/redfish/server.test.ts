@@ -1,5 +1,5 @@
 // TLS by default (generated once, kept 0600, reused) and the metrics the service registers.
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +23,15 @@ describe('Redfish server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'redfish-tls-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('generates a self-signed certificate on first start, keeps it 0600 in stateDir and reuses it', async () => {
+  it('generates a self-signed ECDSA P-256 certificate on first start, keeps it 0600 in stateDir and reuses it', async () => {
     const first = await startHarness({}, dir);
     const fp1 = await peerFingerprint(first.server.port);
     await first.close();
     for (const f of [CERT_FILE, KEY_FILE]) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     const cert = new X509Certificate(readFileSync(join(dir, CERT_FILE)));
     expect(cert.subjectAltName).toContain('IP Address:192.0.2.10');
+    expect(cert.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+    expect(cert.checkPrivateKey(createPrivateKey(readFileSync(join(dir, KEY_FILE))))).toBe(true);
     expect(cert.fingerprint256).toBe(fp1);
     const second = await startHarness({}, dir);
     expect(await peerFingerprint(second.server.port)).toBe(fp1);
