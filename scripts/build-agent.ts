@@ -35,7 +35,8 @@ const jsonAsParse: Plugin = {
     // Small ones (package.json: only `version` is used) stay literals, which the bundler trims to what is used.
     if (raw.length < 16_384) return null;
     const text = JSON.stringify(JSON.parse(raw));
-    return { code: `export default JSON.parse(${JSON.stringify(text)});`, moduleType: 'js' };
+    // CommonJS, as a JSON file is to require(): `require("./db.json")` must give the object, not a namespace.
+    return { code: `module.exports = JSON.parse(${JSON.stringify(text)});`, moduleType: 'js' };
   },
 };
 
