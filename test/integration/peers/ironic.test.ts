@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -229,6 +229,15 @@ describe('Ironic, redfish hardware type and redfish-virtual-media boot interface
     expect(system.PowerState).toBe('On');
     expect(system.Boot).toMatchObject({ BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Continuous' });
     expect(await ipmi('power', 'status')).toBe('Chassis Power is on');
+  });
+});
+
+describe('docs/ironic-metal3.md', () => {
+  it('shows every file of docs/examples/ironic verbatim (so what it shows is what this file runs)', () => {
+    const page = readFileSync(join(IRONIC_EXAMPLES, '..', '..', 'ironic-metal3.md'), 'utf8');
+    const files = readdirSync(IRONIC_EXAMPLES).sort();
+    expect(files).toContain('ironic.conf');
+    for (const file of files) expect(page, file).toContain(readFileSync(join(IRONIC_EXAMPLES, file), 'utf8').trimEnd());
   });
 });
 
