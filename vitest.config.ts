@@ -14,7 +14,16 @@ export default defineConfig({
       { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...slow, fileParallelism: false } },
       { test: { name: 'container', include: ['test/container/**/*.test.ts'], ...slow, fileParallelism: false } },
       { test: { name: 'cluster', include: ['test/cluster/**/*.test.ts'], ...slow, fileParallelism: false } },
-      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...slow, fileParallelism: false } },
+      // One long user story: its steps wait for a guest under TCG inside a pod.
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type Cluster, startCluster } from '../support/cluster.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus.ts';
@@ -116,6 +116,15 @@ describe('e2e: a real single-node Kubernetes', () => {
     if (!node) throw new Error('the cluster started without its node');
     await step('copy the images from Docker into the node', () => node.loadImages([OPERATOR_IMAGE, E2E_AGENT_IMAGE]));
   }, 1_500_000);
+
+  // One story: once a step fails, the later ones fail at once instead of waiting on what never came.
+  let broken: string | undefined;
+  beforeEach(() => {
+    if (broken) throw new Error(`not run: an earlier step failed (${broken})`);
+  });
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail') broken ??= context.task.name;
+  });
 
   afterAll(async () => {
     if (cluster?.node) {

@@ -19,7 +19,7 @@ fail() {
 for cmd in containerd containerd-shim-runc-v2 runc iptables conntrack gcc docker; do
   command -v "$cmd" >/dev/null || fail "'$cmd' not found; run: npm run bed -- apt docker"
 done
-for plugin in bridge host-local loopback portmap; do
+for plugin in bridge host-local loopback portmap firewall; do
   [ -x "/usr/lib/cni/$plugin" ] || fail "CNI plugin /usr/lib/cni/$plugin missing; run: npm run bed -- apt"
 done
 docker info >/dev/null 2>&1 || fail "the Docker engine is not running; run: npm run bed -- docker"

@@ -72,7 +72,7 @@ function cacheDir(): string {
 export function requireNodeBed(binDir: string): void {
   for (const cmd of ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'iptables', 'conntrack', 'docker'])
     requireCommand(cmd, installHint);
-  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap'])
+  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap', 'firewall'])
     requireFile(join(CNI_BIN_DIR, plugin), installHint);
   for (const name of ['kubelet', 'kube-proxy']) requireFile(join(binDir, name), installHint);
   const inspect = spawnSync('docker', ['image', 'inspect', PAUSE_IMAGE], { encoding: 'utf8' });
@@ -143,6 +143,50 @@ function removePodNetns(): void {
   for (const name of readdirSync('/run/netns')) if (name.startsWith('cni-')) tryRun('ip', ['netns', 'delete', name]);
 }
 
+/** Rule numbers (1-based) in a chain whose text contains `needle`, highest first (so deleting keeps the others). */
+function ruleNumbers(binary: string, table: string, chain: string, needle: string): number[] {
+  return tryRun(binary, ['-t', table, '-L', chain, '-n', '--line-numbers'])
+    .split('\n')
+    .filter((line) => line.includes(needle))
+    .map((line) => Number.parseInt(line, 10))
+    .filter((n) => Number.isInteger(n))
+    .sort((a, b) => b - a);
+}
+
+/**
+ * iptables state of pods whose sandboxes were killed rather than torn down (the bridge plugin's per-pod masquerade
+ * chains, the firewall plugin's chains) and the kubelet's KUBE-FIREWALL; kube-proxy's own go with --cleanup.
+ */
+function removeIptablesLeftovers(): void {
+  const ours = '"qemu-bmc'; // the CNI network name in each rule's comment (escaped as \" by iptables -S)
+  for (const n of ruleNumbers('iptables', 'nat', 'POSTROUTING', ours))
+    tryRun('iptables', ['-t', 'nat', '-D', 'POSTROUTING', String(n)]);
+  for (const line of tryRun('iptables', ['-t', 'nat', '-S']).split('\n')) {
+    const chain = /^-N (CNI-[0-9a-f]+)$/.exec(line)?.[1];
+    if (chain && tryRun('iptables', ['-t', 'nat', '-S', chain]).includes(ours)) {
+      tryRun('iptables', ['-t', 'nat', '-F', chain]);
+      tryRun('iptables', ['-t', 'nat', '-X', chain]);
+    }
+  }
+  for (const binary of ['iptables', 'ip6tables']) {
+    for (const [parent, chain] of [
+      ['FORWARD', 'CNI-FORWARD'],
+      ['INPUT', 'KUBE-FIREWALL'],
+      ['OUTPUT', 'KUBE-FIREWALL'],
+    ] as const) {
+      for (const n of ruleNumbers(binary, 'filter', parent, chain)) tryRun(binary, ['-D', parent, String(n)]);
+    }
+    for (const chain of ['CNI-FORWARD', 'CNI-ADMIN', 'KUBE-FIREWALL', 'KUBE-KUBELET-CANARY']) {
+      tryRun(binary, ['-F', chain]);
+      tryRun(binary, ['-X', chain]);
+    }
+    for (const table of ['nat', 'mangle']) {
+      tryRun(binary, ['-t', table, '-F', 'KUBE-KUBELET-CANARY']);
+      tryRun(binary, ['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
+    }
+  }
+}
+
 /**
  * Removes what a node leaves on the host: containers and shims of our containerd, its mounts, pod network
  * namespaces, kube-proxy's iptables chains and the CNI bridge. Safe when nothing is there.
@@ -154,6 +198,7 @@ function cleanHost(binDir: string, kubeletDir: string | undefined): void {
   removePodNetns();
   tryRun(join(binDir, 'kube-proxy'), ['--cleanup', '--proxy-mode=iptables']);
   tryRun('ip', ['link', 'delete', BRIDGE]);
+  removeIptablesLeftovers();
   rmSync(RUN_DIR, { recursive: true, force: true });
 }
 
@@ -251,6 +296,9 @@ function cniConfig(ipamDir: string): string {
           dataDir: ipamDir,
         },
       },
+      // Docker's engine on the same host sets the FORWARD policy to DROP: pod -> Service -> pod traffic is
+      // forwarded from the bridge to the bridge, so the pods' addresses must be accepted there explicitly.
+      { type: 'firewall', backend: 'iptables' },
       { type: 'portmap', capabilities: { portMappings: true } },
     ],
   });
@@ -327,11 +375,30 @@ export async function startNode(inputs: NodeInputs): Promise<RunningNode> {
 
   const processes: ChildProcess[] = [];
   let containerd: ChildProcess | undefined;
+  const kubeletUp = false;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     const started = Date.now();
+    // While the kubelet still runs, let it tear every pod down properly (CNI DEL releases addresses and rules).
+    if (kubeletUp) {
+      tryRun(
+        join(binDir, 'kubectl'),
+        [
+          `--kubeconfig=${inputs.kubeconfig}`,
+          'delete',
+          'pods',
+          '--all',
+          '--all-namespaces',
+          '--grace-period=0',
+          '--force',
+          '--wait=false',
+        ],
+        30_000,
+      );
+      for (let i = 0; i < 60 && tryCtr(['tasks', 'list', '--quiet']).trim() !== ''; i++) await sleep(500);
+    }
     // The kubelet first, so nothing restarts what is removed next; then every container, then containerd.
     for (const child of [...processes].reverse()) {
       if (child === containerd) {
