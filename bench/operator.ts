@@ -3,10 +3,10 @@
 // Every VirtualBMC's agent link points at a closed loopback port (AGENT_ENDPOINTS), so no traffic leaves loopback
 // and the steady state is well defined: pod Running, status written for the current generation,
 // AgentReachable=False, links retrying with backoff (0.5 s doubling to 30 s).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, USER_AGENT } from '../operator/src/kube/client.ts';
+import { loadKubeConfigFiles } from '../operator/src/kube/config.ts';
 import {
   auditArgs,
   BED_APISERVER_ARGS,
@@ -18,6 +18,7 @@ import {
   startOperator,
   WRITE_VERBS,
 } from '../operator/testing/cluster-harness.ts';
+import { buildOperator, OPERATOR_NODE_FLAGS } from '../scripts/build-operator.ts';
 import { type Cluster, startCluster } from '../test/support/cluster.ts';
 import { freePort } from '../test/support/ports.ts';
 import { summarizeHeapProfileDir, summarizeProfileDir } from './lib/cpuprof.ts';
@@ -104,7 +105,27 @@ function vbmc(name: string): unknown {
   };
 }
 
-async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimitMs: number): Promise<OperatorRow> {
+/**
+ * NODE_OPTIONS for the operator: BENCH_OPERATOR_NODE_OPTIONS as given, plus the profiler of BENCH_OPERATOR_PROFILE:
+ * 1 = CPU profile and heap = sampled heap profile, both summarised at the end (bench/lib/cpuprof.ts); snapshot = a
+ * V8 heap snapshot at steady, written to the bench's work directory (kept with BENCH_KEEP=1; open it in DevTools).
+ */
+function nodeOptions(dir: string, workDir: string): { NODE_OPTIONS?: string } {
+  const opts = (process.env['BENCH_OPERATOR_NODE_OPTIONS'] ?? '').split(' ').filter(Boolean);
+  const profile = process.env['BENCH_OPERATOR_PROFILE'];
+  if (profile === '1') opts.push('--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`, '--cpu-prof-interval=500');
+  if (profile === 'heap') opts.push('--heap-prof', `--heap-prof-dir=${join(dir, 'prof')}`);
+  if (profile === 'snapshot') opts.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${workDir}`);
+  return opts.length ? { NODE_OPTIONS: opts.join(' ') } : {};
+}
+
+async function runOne(
+  o: BenchOptions,
+  count: number,
+  idleMs: number,
+  steadyLimitMs: number,
+  args: string[],
+): Promise<OperatorRow> {
   const dir = mkdtempSync(join(o.workDir, `operator-${count}-`));
   let cluster: Cluster | undefined;
   let operator: OperatorProcess | undefined;
@@ -132,26 +153,26 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
     await cluster.kubectl(['apply', '-f', '-'], kwokNode);
     const closedPort = await freePort(); // nothing listens here: every agent link is refused at once
     const names = Array.from({ length: count }, (_, i) => `b${i}`);
-    operator = await startOperator(cluster, dir, 'op-bench', {
-      LOG_LEVEL: 'info',
-      RESYNC_SECONDS: '30',
-      LEASE_DURATION_SECONDS: '15',
-      LEASE_RENEW_SECONDS: '5',
-      // BENCH_OPERATOR_WORKERS=16: the operator's WORKERS (concurrent reconciles; its default is 16).
-      ...(process.env['BENCH_OPERATOR_WORKERS'] ? { WORKERS: process.env['BENCH_OPERATOR_WORKERS'] } : {}),
-      AGENT_ENDPOINTS: names.map((n) => `${NS}/${n}=127.0.0.1:${closedPort}`).join(','),
-      // BENCH_OPERATOR_PROFILE=1: CPU profile of the operator, summarised at the end (bench/lib/cpuprof.ts).
-      ...(process.env['BENCH_OPERATOR_PROFILE'] === '1'
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(dir, 'prof')} --cpu-prof-interval=500` }
-        : process.env['BENCH_OPERATOR_PROFILE'] === 'heap'
-          ? { NODE_OPTIONS: `--heap-prof --heap-prof-dir=${join(dir, 'prof')}` }
-          : {}),
-    });
+    operator = await startOperator(
+      cluster,
+      dir,
+      'op-bench',
+      {
+        LOG_LEVEL: 'info',
+        RESYNC_SECONDS: '30',
+        LEASE_DURATION_SECONDS: '15',
+        LEASE_RENEW_SECONDS: '5',
+        // BENCH_OPERATOR_WORKERS=16: the operator's WORKERS (concurrent reconciles; its default is 16).
+        ...(process.env['BENCH_OPERATOR_WORKERS'] ? { WORKERS: process.env['BENCH_OPERATOR_WORKERS'] } : {}),
+        AGENT_ENDPOINTS: names.map((n) => `${NS}/${n}=127.0.0.1:${closedPort}`).join(','),
+        ...nodeOptions(dir, o.workDir),
+      },
+      args,
+    );
     const pid = operator.child.pid ?? -1;
     await sleep(2_000); // leader election and informer start-up
-    const kc = new KubeConfig();
-    kc.loadFromFile(cluster.kubeconfig);
-    const client = new KubeClient(kc);
+    // Its own user agent: the audit log's operator requests must not include the bench's creates, binds and polls.
+    const client = new KubeClient(await loadKubeConfigFiles([cluster.kubeconfig]), { userAgent: 'qemu-bmc-bench' });
     const cpu0 = cpuSeconds(pid) ?? 0;
     const before = await requestsByVerb(cluster);
     const auditStart = readAudit(dir).length;
@@ -207,6 +228,35 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
     row.operatorHeapUsedMiB = mib('qemu_bmc_operator_nodejs_heap_size_used_bytes');
     row.operatorHeapTotalMiB = mib('qemu_bmc_operator_nodejs_heap_size_total_bytes');
     row.operatorExternalMiB = mib('qemu_bmc_operator_nodejs_external_memory_bytes');
+    const spaces: Record<string, { used: number; total: number }> = {};
+    for (const m of metrics.matchAll(
+      /^qemu_bmc_operator_nodejs_heap_space_size_(used|total)_bytes\{space="(\w+)"\} (\S+)$/gm,
+    )) {
+      const [, kind, space, value] = m as unknown as [string, 'used' | 'total', string, string];
+      spaces[space] ??= { used: 0, total: 0 };
+      spaces[space][kind] = Number(value) / 2 ** 20;
+    }
+    row.operatorHeapSpacesMiB = spaces;
+    const status = (() => {
+      try {
+        return readFileSync(`/proc/${pid}/status`, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024;
+    row.operatorRssAnonMiB = kib('RssAnon');
+    row.operatorRssFileMiB = kib('RssFile');
+    say(
+      `N=${count}: at steady RSS anon ${row.operatorRssAnonMiB.toFixed(0)} MiB, file ${row.operatorRssFileMiB.toFixed(0)} MiB; ` +
+        `heap used/total ${row.operatorHeapUsedMiB.toFixed(0)}/${row.operatorHeapTotalMiB.toFixed(0)} MiB (` +
+        Object.entries(spaces)
+          .filter(([, v]) => v.total >= 1)
+          .map(([k, v]) => `${k} ${v.used.toFixed(0)}/${v.total.toFixed(0)}`)
+          .join(', ') +
+        `), external ${row.operatorExternalMiB.toFixed(0)} MiB`,
+    );
     const byOperator = readAudit(dir)
       .slice(auditStart)
       .filter((e) => e.userAgent?.startsWith(USER_AGENT));
@@ -217,6 +267,23 @@ async function runOne(o: BenchOptions, count: number, idleMs: number, steadyLimi
       row.error = `only ${settled}/${count} steady after ${steadyLimitMs / 1000} s`;
       say(`N=${count}: ${row.error}`);
       return row;
+    }
+    if (process.env['BENCH_OPERATOR_PROFILE'] === 'snapshot') {
+      const before = new Set(readdirSync(o.workDir));
+      process.kill(pid, 'SIGUSR2');
+      let size = -1;
+      for (let i = 0; i < 600; i++) {
+        await sleep(1_000);
+        const file = readdirSync(o.workDir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+        if (!file) continue;
+        const now = statSync(join(o.workDir, file)).size;
+        // Written in one go by the operator's main thread: complete once its size stops changing.
+        if (now > 0 && now === size) {
+          say(`N=${count}: heap snapshot ${join(o.workDir, file)} (kept with BENCH_KEEP=1)`);
+          break;
+        }
+        size = now;
+      }
     }
     say(
       `N=${count}: steady in ${row.steadySeconds.toFixed(1)} s; operator RSS ${row.operatorRssMiB.toFixed(0)} MiB ` +
@@ -278,12 +345,25 @@ export async function benchOperator(o: BenchOptions): Promise<OperatorResults> {
   const fromEnv = process.env['BENCH_OPERATOR_COUNTS'];
   const counts = fromEnv ? fromEnv.split(',').map(Number) : o.quick ? [50] : [100, 500, 1000];
   const idleMs = o.quick ? 20_000 : 60_000;
+  // The operator as it ships (Dockerfile.operator): the bundle from scripts/build-operator.ts, built for this run.
+  // BENCH_OPERATOR_ENTRY=src runs the TypeScript sources instead.
+  let args = ['operator/src/main.ts'];
+  if (process.env['BENCH_OPERATOR_ENTRY'] !== 'src') {
+    const out = join(o.workDir, 'operator-dist');
+    await buildOperator(out);
+    // BENCH_OPERATOR_NODE_FLAGS replaces the image's node flags (to compare settings; "" runs without).
+    const flags = process.env['BENCH_OPERATOR_NODE_FLAGS']?.split(' ').filter(Boolean) ?? OPERATOR_NODE_FLAGS;
+    args = [...flags, join(out, 'main.mjs')];
+  }
   const rows: OperatorRow[] = [];
-  for (const n of counts) rows.push(await runOne(o, n, idleMs, o.quick ? 120_000 : 420_000));
+  for (const n of counts) rows.push(await runOne(o, n, idleMs, o.quick ? 120_000 : 420_000, args));
   return {
     rows,
     notes: [
-      'A fresh etcd + kube-apiserver + kwok per N (test/support/cluster.ts), the operator as `node operator/src/main.ts` ' +
+      'A fresh etcd + kube-apiserver + kwok per N (test/support/cluster.ts), the operator as ' +
+        (args[args.length - 1]?.endsWith('.mjs')
+          ? `it ships: \`node ${args.slice(0, -1).join(' ')} dist/operator/main.mjs\`, the bundle of scripts/build-operator.ts, `
+          : '`node operator/src/main.ts` (BENCH_OPERATOR_ENTRY=src), ') +
         `with LOG_LEVEL=info, WORKERS=${process.env['BENCH_OPERATOR_WORKERS'] ?? '16 (default)'}, RESYNC_SECONDS=30 ` +
         '(so every idle window holds resyncs), Lease 15 s / renew 5 s; ' +
         `VirtualBMCs created by ${CREATE_CONCURRENCY} parallel POSTs; every second the bench binds new pods to the kwok node, ${BIND_CONCURRENCY} at a time (no scheduler).`,

@@ -88,6 +88,11 @@ export interface OperatorRow {
   operatorHeapUsedMiB: number;
   operatorHeapTotalMiB: number;
   operatorExternalMiB: number;
+  /** Where the RSS is at steady: anonymous memory vs mapped files (code), from /proc/<pid>/status. */
+  operatorRssAnonMiB?: number;
+  operatorRssFileMiB?: number;
+  /** V8 heap spaces at steady (prom-client nodejs_heap_space_size_{used,total}_bytes), MiB. */
+  operatorHeapSpacesMiB?: Record<string, { used: number; total: number }>;
   /** apiserver_request_total delta (every client) from creating the objects to steady state, by verb. */
   apiRequestsByVerb: Record<string, number>;
   /** The operator's own requests (audit log, by user agent) per VirtualBMC, by verb. */

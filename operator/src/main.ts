@@ -1,14 +1,30 @@
 // The operator process: config, logs, metrics and probes, leader election, and the controller while leading.
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { startHealthServer } from './health.ts';
 import { KubeClient } from './kube/client.ts';
+import { loadDefaultConnection, UnsupportedKubeConfig } from './kube/config.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+/**
+ * The apiserver connection: $KUBECONFIG, ~/.kube/config or the pod's service account, read by kube/config.ts.
+ * Only a kubeconfig that needs client-node (exec plugin, auth-provider, proxy-url) imports it.
+ */
+async function connect(): Promise<KubeClient> {
+  try {
+    return new KubeClient(await loadDefaultConnection());
+  } catch (err) {
+    if (!(err instanceof UnsupportedKubeConfig)) throw err;
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    return new KubeClient(kc);
+  }
+}
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -22,20 +38,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const kc = new KubeConfig();
   let client: KubeClient;
   try {
-    kc.loadFromDefault();
-    // client-node falls back to an unauthenticated http://localhost:8080 when it finds nothing.
-    if (kc.getCurrentCluster()?.server === 'http://localhost:8080') throw new Error('no kubeconfig found');
-    client = new KubeClient(kc);
+    client = await connect();
   } catch (err) {
     process.stderr.write(`qemu-bmc-operator: KUBECONFIG: ${(err as Error).message} (and not running in a cluster)\n`);
     process.exit(2);
   }
   const metrics = createMetrics();
   client.onWrite = (verb, kind) => metrics.writes.inc({ verb, kind });
-  const controller = new Controller(kc, client, config, log, metrics);
+  const controller = new Controller(client, config, log, metrics);
 
   let leading = !config.leaderElection;
   let stopping = false;

@@ -63,16 +63,21 @@ export interface OperatorProcess {
   kill(): Promise<void>;
 }
 
+/**
+ * Starts the operator process: `node <args>`, the TypeScript sources by default; the benchmark runs the shipped
+ * bundle with the image's node flags (scripts/build-operator.ts).
+ */
 export async function startOperator(
   cluster: Cluster,
   dir: string,
   identity: string,
   env: Record<string, string> = {},
+  args: string[] = ['operator/src/main.ts'],
 ): Promise<OperatorProcess> {
   const port = await freePort();
   const logPath = join(dir, `operator-${identity}.log`);
   const fd = openSync(logPath, 'a');
-  const child = spawn(NODE_BIN, ['operator/src/main.ts'], {
+  const child = spawn(NODE_BIN, args, {
     env: {
       PATH: process.env['PATH'] ?? '',
       KUBECONFIG: cluster.kubeconfig,

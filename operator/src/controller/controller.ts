@@ -1,5 +1,4 @@
 // Wires watches, the work queue, the reconciler and the agent links. Runs only while this replica leads.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { AgentLinks } from '../agentlink/links.ts';
 import { keyOf, LABEL_INSTANCE, MANAGED_SELECTOR } from '../api/names.ts';
 import { API_VERSION, PLURAL, type VirtualBMC } from '../api/types.ts';
@@ -9,6 +8,7 @@ import { WatchedCache } from '../kube/informer.ts';
 import type { KubeObject, PersistentVolumeClaim, Pod, Secret, Service } from '../kube/objects.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { keepPersistentVolumeClaim, keepPod, keepSecret, keepService, keepVirtualBMC } from './cached.ts';
 import { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -22,7 +22,7 @@ export class Controller {
   #resync: NodeJS.Timeout | undefined;
   #started = false;
 
-  constructor(kc: KubeConfig, client: KubeClient, config: OperatorConfig, log: Logger, metrics: Metrics) {
+  constructor(client: KubeClient, config: OperatorConfig, log: Logger, metrics: Metrics) {
     this.#log = log;
     this.#resyncMs = config.resyncSeconds * 1000;
     const ns = config.watchNamespace;
@@ -37,16 +37,23 @@ export class Controller {
       const owner = o.metadata.labels?.[LABEL_INSTANCE];
       if (owner && o.metadata.namespace) this.queue.add(keyOf(o.metadata.namespace, owner));
     };
+    // Each cache keeps only what the reconciler reads of its kind (cached.ts).
     const watch = <T extends KubeObject>(
       path: string,
       selector: string | undefined,
       onEvent: (t: string, o: T) => void,
-    ) => new WatchedCache<T>(kc, client, path, selector, log, onEvent);
-    this.vbmcs = watch<VirtualBMC>(vbmcPath, undefined, enqueueSelf);
-    const secrets = watch<Secret>(core('secrets'), MANAGED_SELECTOR, enqueueOwner);
-    const services = watch<Service>(core('services'), MANAGED_SELECTOR, enqueueOwner);
-    const pods = watch<Pod>(core('pods'), MANAGED_SELECTOR, enqueueOwner);
-    const pvcs = watch<PersistentVolumeClaim>(core('persistentvolumeclaims'), MANAGED_SELECTOR, enqueueOwner);
+      keep: (o: KubeObject) => T,
+    ) => new WatchedCache<T>(client, path, selector, log, onEvent, keep);
+    this.vbmcs = watch<VirtualBMC>(vbmcPath, undefined, enqueueSelf, keepVirtualBMC);
+    const secrets = watch<Secret>(core('secrets'), MANAGED_SELECTOR, enqueueOwner, keepSecret);
+    const services = watch<Service>(core('services'), MANAGED_SELECTOR, enqueueOwner, keepService);
+    const pods = watch<Pod>(core('pods'), MANAGED_SELECTOR, enqueueOwner, keepPod);
+    const pvcs = watch<PersistentVolumeClaim>(
+      core('persistentvolumeclaims'),
+      MANAGED_SELECTOR,
+      enqueueOwner,
+      keepPersistentVolumeClaim,
+    );
     this.#caches = [secrets, services, pods, pvcs, this.vbmcs] as unknown as WatchedCache<KubeObject>[];
 
     const reconciler = new Reconciler({

@@ -1,11 +1,13 @@
-// A small JSON client for the apiserver on top of client-node's KubeConfig (auth, TLS). It exists so that
-// every write is a server-side apply with our field manager, status goes to the status subresource, and the
-// operator can count its own writes.
+// A small JSON client for the apiserver (requests and watches) on a Connection from kube/config.ts, or on
+// client-node's KubeConfig where the kubeconfig needs client-node. It exists so that every write is a server-side
+// apply with our field manager, status goes to the status subresource, the operator can count its own writes, and
+// the operator does not load client-node's generated API (~80 MiB of RSS).
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../api/names.ts';
 import { API_VERSION, PLURAL } from '../api/types.ts';
+import type { Connection } from './config.ts';
 import type { KubeObject } from './objects.ts';
 
 /** Identifies the operator's requests in apiserver audit logs. */
@@ -48,6 +50,15 @@ export function objectPath(obj: KubeObject): string {
   return `${collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace)}/${encodeURIComponent(obj.metadata.name)}`;
 }
 
+function apiError(method: string, url: URL, status: number, body: unknown, text: string): ApiError {
+  const s = (body ?? {}) as { message?: string; reason?: string };
+  return new ApiError(
+    status,
+    s.reason ?? 'Unknown',
+    `${method} ${url.pathname}: ${status} ${s.message ?? text.slice(0, 200)}`,
+  );
+}
+
 export type WriteListener = (verb: string, kind: string) => void;
 
 interface RequestOptions {
@@ -56,49 +67,98 @@ interface RequestOptions {
   query?: Record<string, string>;
 }
 
+/** What KubeClient needs of a client-node KubeConfig (a type only: whoever made it paid for importing client-node). */
+export type KubeConfigLike = Pick<KubeConfig, 'getCurrentCluster' | 'applyToHTTPSOptions'>;
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** One event of a watch stream; ERROR carries a Status (410 Gone: the resourceVersion is too old). */
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject & { code?: number };
+}
+
+export interface WatchOptions {
+  query: Record<string, string>;
+  /** Client-side limit on silence; the server's timeoutSeconds should end the watch first. */
+  idleTimeoutMs: number;
+  onEvent: (event: WatchEvent) => void;
+}
+
+export interface Watching {
+  /** Settles when the stream ends: resolves on a normal end (or stop()), rejects on HTTP or network errors. */
+  done: Promise<void>;
+  stop(): void;
+}
+
+interface Prepared {
+  base: https.RequestOptions;
+  headers: Record<string, string>;
+}
+
 export class KubeClient {
-  readonly #kc: KubeConfig;
   readonly #server: URL;
-  #tls: { opts: https.RequestOptions; until: number } | undefined;
+  readonly #prepare: (agent: http.Agent) => Promise<Prepared>;
   // Kept-alive connections to the apiserver: a new TLS handshake per request was a large share of the operator's CPU
   // while applying 1,000 VirtualBMCs. Tokens travel in headers, so refreshing them does not need new connections.
-  readonly #agent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+  readonly #agent: http.Agent;
+  /** Watches hold their connection for minutes: their own pool, so they never wait for or block requests. */
+  readonly #watchAgent: http.Agent;
+  readonly #userAgent: string;
   onWrite: WriteListener | undefined;
 
-  constructor(kc: KubeConfig) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.#kc = kc;
-    this.#server = new URL(cluster.server);
+  /** From our own kubeconfig loader (kube/config.ts), or from a client-node KubeConfig (exec/auth-provider). */
+  constructor(from: Connection | KubeConfigLike, options: { userAgent?: string } = {}) {
+    this.#userAgent = options.userAgent ?? USER_AGENT;
+    let tlsFor: (agent: http.Agent) => Promise<Prepared>;
+    if ('server' in from) {
+      this.#server = from.server;
+      const tls = from.tls;
+      tlsFor = async (agent) => ({ base: { ...tls, agent }, headers: from.headers() });
+    } else {
+      const cluster = from.getCurrentCluster();
+      if (!cluster) throw new Error('the kubeconfig has no current cluster');
+      this.#server = new URL(cluster.server);
+      // client-node computes TLS and auth (possibly running an exec plugin): refreshed every minute so rotated
+      // tokens are picked up.
+      let cached: { opts: https.RequestOptions; until: number } | undefined;
+      tlsFor = async (agent) => {
+        if (!cached || cached.until <= Date.now()) {
+          const opts: https.RequestOptions = { headers: {} };
+          await from.applyToHTTPSOptions(opts);
+          cached = { opts, until: Date.now() + 60_000 };
+        }
+        const { headers, ...base } = cached.opts;
+        return { base: { ...base, agent }, headers: headers as Record<string, string> };
+      };
+    }
+    this.#prepare = tlsFor;
+    const Agent = this.#server.protocol === 'http:' ? http.Agent : https.Agent;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    this.#watchAgent = new Agent({ keepAlive: true });
   }
 
-  /** TLS and auth options, refreshed every minute so rotated service-account tokens are picked up. */
-  async #options(): Promise<https.RequestOptions> {
-    if (this.#tls && this.#tls.until > Date.now()) return this.#tls.opts;
-    const opts: https.RequestOptions = { headers: {} };
-    await this.#kc.applyToHTTPSOptions(opts);
-    if (this.#server.protocol === 'https:') opts.agent = this.#agent;
-    this.#tls = { opts, until: Date.now() + 60_000 };
-    return opts;
+  #url(path: string, query: Record<string, string> | undefined): URL {
+    const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
+    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    return url;
+  }
+
+  #transport(url: URL): typeof https.request {
+    return url.protocol === 'http:' ? http.request : https.request;
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const base = await this.#options();
-    const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
-    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const { base, headers: auth } = await this.#prepare(this.#agent);
+    const url = this.#url(path, options.query);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string> = {
-      ...(base.headers as Record<string, string>),
-      accept: 'application/json',
-      'user-agent': USER_AGENT,
-    };
+    const headers: Record<string, string> = { ...auth, accept: 'application/json', 'user-agent': this.#userAgent };
     if (payload !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const transport = url.protocol === 'http:' ? http : https;
     return new Promise<T>((resolve, reject) => {
-      const req = transport.request(url, { ...base, method, headers, timeout: 30_000 }, (res) => {
+      const req = this.#transport(url)(url, { ...base, method, headers, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -112,14 +172,7 @@ export class KubeClient {
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(body as T);
-          const s = (body ?? {}) as { message?: string; reason?: string };
-          reject(
-            new ApiError(
-              status,
-              s.reason ?? 'Unknown',
-              `${method} ${url.pathname}: ${status} ${s.message ?? text.slice(0, 200)}`,
-            ),
-          );
+          reject(apiError(method, url, status, body, text));
         });
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
@@ -127,6 +180,78 @@ export class KubeClient {
       if (payload !== undefined) req.write(payload);
       req.end();
     });
+  }
+
+  /** A watch request (`?watch=true`): one JSON event per line, handed over as it arrives. */
+  watch(path: string, options: WatchOptions): Watching {
+    let req: http.ClientRequest | undefined;
+    let stopped = false;
+    const done = this.#prepare(this.#watchAgent).then(
+      ({ base, headers: auth }) =>
+        new Promise<void>((resolve, reject) => {
+          if (stopped) return resolve();
+          const url = this.#url(path, { ...options.query, watch: 'true' });
+          const headers = { ...auth, accept: 'application/json', 'user-agent': this.#userAgent };
+          req = this.#transport(url)(url, { ...base, method: 'GET', headers }, (res) => {
+            const status = res.statusCode ?? 0;
+            if (status !== 200) {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                let body: unknown;
+                try {
+                  body = JSON.parse(text);
+                } catch {
+                  body = undefined;
+                }
+                reject(apiError('WATCH', url, status, body, text));
+              });
+              res.on('error', reject);
+              return;
+            }
+            res.setEncoding('utf8');
+            let buffer = '';
+            res.on('data', (chunk: string) => {
+              buffer += chunk;
+              for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+                const line = buffer.slice(0, nl);
+                buffer = buffer.slice(nl + 1);
+                if (line.trim() === '') continue;
+                let event: WatchEvent;
+                try {
+                  event = JSON.parse(line) as WatchEvent;
+                } catch {
+                  req?.destroy(new Error(`WATCH ${url.pathname}: an event is not JSON`));
+                  return;
+                }
+                options.onEvent(event);
+                if (stopped) return;
+              }
+            });
+            res.on('error', (err) => (stopped ? resolve() : reject(err)));
+            // A complete response is the server ending the watch (its timeoutSeconds): the normal way out.
+            res.on('close', () =>
+              stopped || res.complete ? resolve() : reject(new Error(`WATCH ${url.pathname}: connection lost`)),
+            );
+          });
+          req.setTimeout(options.idleTimeoutMs, () =>
+            req?.destroy(new Error(`WATCH ${url.pathname}: silent for ${options.idleTimeoutMs} ms`)),
+          );
+          req.on('error', (err) => (stopped ? resolve() : reject(err)));
+          req.on('close', () => {
+            if (stopped) resolve();
+          });
+          req.end();
+        }),
+    );
+    return {
+      done,
+      stop: () => {
+        stopped = true;
+        req?.destroy();
+      },
+    };
   }
 
   #wrote(verb: string, kind: string): void {

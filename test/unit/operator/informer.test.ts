@@ -2,7 +2,6 @@
 // protocol and misbehaves on purpose (410 Gone, failed watches) — things a real apiserver does not do on demand.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../operator/src/kube/client.ts';
@@ -16,7 +15,7 @@ const obj = (name: string, rv: string): KubeObject => ({
 });
 
 interface Script {
-  lists: { items: KubeObject[]; rv: string }[];
+  lists: { items: KubeObject[]; rv: string; continue?: string }[];
   /** One entry per watch request: lines to send (then close), or an HTTP status to fail with. */
   watches: (string[] | number)[];
 }
@@ -26,7 +25,10 @@ async function fakeApiserver(script: Script) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.searchParams.get('watch') === 'true') {
-      seen.push(`watch rv=${url.searchParams.get('resourceVersion')}`);
+      seen.push(
+        `watch rv=${url.searchParams.get('resourceVersion')}` +
+          (url.searchParams.get('allowWatchBookmarks') === 'true' ? '' : ' (no bookmarks)'),
+      );
       const next = script.watches.shift();
       if (next === undefined) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -41,23 +43,22 @@ async function fakeApiserver(script: Script) {
       res.end();
       return;
     }
-    seen.push('list');
+    const cont = url.searchParams.get('continue');
+    seen.push(cont ? `list continue=${cont} limit=${url.searchParams.get('limit')}` : 'list');
     const list = script.lists.shift() ?? { items: [], rv: '999' };
     res
       .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ items: list.items, metadata: { resourceVersion: list.rv } }));
+      .end(JSON.stringify({ items: list.items, metadata: { resourceVersion: list.rv, continue: list.continue } }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
+  const client = new KubeClient({
+    server: new URL(`http://127.0.0.1:${port}`),
+    tls: { rejectUnauthorized: true },
+    headers: () => ({}),
   });
   return {
-    kc,
+    client,
     seen,
     close: () =>
       new Promise<void>((r) => {
@@ -92,13 +93,8 @@ describe('watched cache recovery', () => {
     });
     cleanups.push(api.close);
     const events: string[] = [];
-    const cache = new WatchedCache<KubeObject>(
-      api.kc,
-      new KubeClient(api.kc),
-      '/api/v1/services',
-      undefined,
-      log,
-      (t, o) => events.push(`${t} ${o.metadata.name}`),
+    const cache = new WatchedCache<KubeObject>(api.client, '/api/v1/services', undefined, log, (t, o) =>
+      events.push(`${t} ${o.metadata.name}`),
     );
     cleanups.push(() => cache.stop());
     await cache.start();
@@ -123,14 +119,7 @@ describe('watched cache recovery', () => {
       watches: [[JSON.stringify({ type: 'ADDED', object: obj('b', '11') })], 500],
     });
     cleanups.push(api.close);
-    const cache = new WatchedCache<KubeObject>(
-      api.kc,
-      new KubeClient(api.kc),
-      '/api/v1/services',
-      undefined,
-      log,
-      () => {},
-    );
+    const cache = new WatchedCache<KubeObject>(api.client, '/api/v1/services', undefined, log, () => {});
     cleanups.push(() => cache.stop());
     await cache.start();
     await eventually(() => cache.get('lab', 'b') !== undefined);
@@ -139,5 +128,28 @@ describe('watched cache recovery', () => {
     expect(api.seen[0]).toBe('list');
     expect(api.seen.filter((s) => s.startsWith('watch')).slice(0, 2)).toEqual(['watch rv=10', 'watch rv=11']);
     expect(cache.get('lab', 'a')).toBeDefined();
+  });
+
+  it('pages through a long list and resumes a watch from the last bookmark', async () => {
+    const api = await fakeApiserver({
+      lists: [
+        { items: [obj('a', '5')], rv: '10', continue: 'page2' },
+        { items: [obj('b', '6')], rv: '10' },
+      ],
+      watches: [
+        [JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Service', metadata: { resourceVersion: '30' } } })],
+      ],
+    });
+    cleanups.push(api.close);
+    const events: string[] = [];
+    const cache = new WatchedCache<KubeObject>(api.client, '/api/v1/services', undefined, log, (t, o) =>
+      events.push(`${t} ${o.metadata.name}`),
+    );
+    cleanups.push(() => cache.stop());
+    await cache.start();
+    expect(events).toEqual(['add a', 'add b']);
+    await eventually(() => api.seen.length >= 4);
+    expect(api.seen.slice(0, 4)).toEqual(['list', 'list continue=page2 limit=250', 'watch rv=10', 'watch rv=30']);
+    expect(cache.list().length).toBe(2);
   });
 });
