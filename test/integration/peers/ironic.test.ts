@@ -153,6 +153,20 @@ describe('Ironic, redfish hardware type and redfish-virtual-media boot interface
     expect(validate.management?.result).toBe(true);
   });
 
+  it("verifies the agent's certificate when given it as redfish_verify_ca, and refuses with other CAs", async () => {
+    // The system CA bundle does not hold the agent's self-signed certificate: the synchronous read must fail.
+    await expect(
+      ironic.runExample('redfish-verify-ca.sh', { NODE, CA_FILE: '/etc/ssl/certs/ca-certificates.crt' }),
+    ).rejects.toThrow(/CERTIFICATE_VERIFY_FAILED|certificate verify failed/);
+    // The agent's own certificate verifies; the rest of this file runs with verification on.
+    const verified = await ironic.runExample('redfish-verify-ca.sh', {
+      NODE,
+      CA_FILE: join(agent.stateDir, 'redfish-tls.crt'),
+    });
+    expect(verified.stdout.trim()).toMatch(/^(None|pxe|disk|cdrom|bios)$/);
+    expect((await ironic.node(NODE)).driver_info.redfish_verify_ca).toBe(join(agent.stateDir, 'redfish-tls.crt'));
+  });
+
   it('powers on, sets the boot device to pxe and powers off; Redfish and ipmitool see each effect', async () => {
     expect((await ironic.runExample('power-on.sh', { NODE })).stdout.trim().split('\n').at(-1)).toBe('power on');
     expect((await redfish<RedfishSystem>('/redfish/v1/Systems/1')).PowerState).toBe('On');
