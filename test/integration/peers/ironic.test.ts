@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,6 +66,23 @@ async function sha256Of(url: string): Promise<string> {
     .digest('hex');
 }
 
+/**
+ * A BIOS-bootable ISO whose boot code writes `marker` to the debug console (I/O port 0xe9) and halts: the VM stays
+ * on and QEMU records what it booted. The image of boot-images.ts, with its boot sector (the one 512-byte sector its
+ * El Torito catalog loads) replaced.
+ */
+function markerIso(marker: string): Buffer {
+  const iso = bootableIso(0);
+  const bootSector = 20 * 2048;
+  if (iso.readUInt32LE(19 * 2048 + 32 + 8) !== 20) throw new Error('markerIso: the boot catalog moved');
+  const code: number[] = [];
+  for (const byte of Buffer.from(`${marker}\n`, 'ascii')) code.push(0xb0, byte, 0xe6, 0xe9); // mov al, byte; out 0xe9, al
+  code.push(0xfa, 0xf4, 0xeb, 0xfd); // cli; hlt; jmp back to hlt
+  iso.fill(0, bootSector, bootSector + 512);
+  Buffer.from(code).copy(iso, bootSector);
+  return iso;
+}
+
 beforeAll(async () => {
   ipmitool = requireCommand('ipmitool', 'npm run bed -- apt');
   requireCommand('curl', 'npm run bed -- apt');
@@ -76,7 +93,12 @@ beforeAll(async () => {
     script: '',
     name: 'ironic-it',
     env: {
-      QEMU_EXTRA_ARGS: `-qmp unix:${join(qmpDir, 'inspect.sock')},server=on,wait=off`,
+      QEMU_EXTRA_ARGS: [
+        `-qmp unix:${join(qmpDir, 'inspect.sock')},server=on,wait=off`,
+        // What the live ISO's boot code writes to I/O port 0xe9 lands in this file.
+        `-chardev file,id=qbmcdbg,path=${join(qmpDir, 'debugcon.log')},append=on`,
+        '-device isa-debugcon,iobase=0xe9,chardev=qbmcdbg',
+      ].join(' '),
       VM_NETWORKS: 'user',
       VM_NETWORK_MACS: BOOT_MAC,
     },
@@ -216,16 +238,19 @@ describe('Ironic, redfish hardware type and redfish-virtual-media boot interface
     expect((await cdInQemu())?.inserted).toBeUndefined();
   });
 
-  it('boots a live ISO through the boot interface (ramdisk deploy): CD inserted, boot from Cd, powered on', async () => {
+  it('boots a live ISO through the boot interface (ramdisk deploy): the VM boots the ISO Ironic inserted', async () => {
     const systemNic = await redfish<{ Members: Array<{ '@odata.id': string }> }>(
       '/redfish/v1/Systems/1/EthernetInterfaces',
     );
     const nic = await redfish<{ MACAddress: string }>(systemNic.Members[0]?.['@odata.id'] ?? '');
     expect(nic.MACAddress.toLowerCase()).toBe(BOOT_MAC);
-    const iso = bootableIso(0x42);
+    const marker = `QBMC-LIVE-ISO-${randomBytes(6).toString('hex')}`;
+    const iso = markerIso(marker);
     const deploy = await ironic.runExample('live-iso.sh', {
       NODE,
       BOOT_MAC: nic.MACAddress,
+      // The marker ISO is BIOS-only: Ironic must ask the BMC for Legacy boot (the agent then starts SeaBIOS).
+      BOOT_MODE: 'bios',
       ISO_URL: ironic.serveFile('live.iso', iso),
     });
     expect(deploy.stdout.trim().split('\n').slice(-2)).toEqual(['power on', 'active']);
@@ -239,10 +264,20 @@ describe('Ironic, redfish hardware type and redfish-virtual-media boot interface
     expect(media.Image).toBe(`${ironic.httpUrl}/redfish/boot-${node.uuid}.iso`);
     expect(await sha256Of(media.Image ?? '')).toBe(createHash('sha256').update(iso).digest('hex'));
     expect((await cdInQemu())?.inserted?.file).toContain(media.Image);
-    const system = await redfish<RedfishSystem>('/redfish/v1/Systems/1');
+    const system = await redfish<RedfishSystem & { Boot: { BootSourceOverrideMode: string } }>('/redfish/v1/Systems/1');
     expect(system.PowerState).toBe('On');
-    expect(system.Boot).toMatchObject({ BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Continuous' });
+    expect(system.Boot).toMatchObject({
+      BootSourceOverrideTarget: 'Cd',
+      BootSourceOverrideEnabled: 'Continuous',
+      BootSourceOverrideMode: 'Legacy',
+    });
     expect(await ipmi('power', 'status')).toBe('Chassis Power is on');
+    // The VM booted from that CD: its boot code ran and wrote the marker (bounded wait: TCG, SeaBIOS).
+    const debugcon = () =>
+      existsSync(join(qmpDir, 'debugcon.log')) ? readFileSync(join(qmpDir, 'debugcon.log'), 'latin1') : '';
+    for (let attempt = 0; attempt < 120 && !debugcon().includes(marker); attempt++)
+      await new Promise((r) => setTimeout(r, 500));
+    expect(debugcon()).toContain(marker);
   });
 });
 
