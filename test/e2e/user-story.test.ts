@@ -4,14 +4,17 @@
 // under TCG in the agent pod), the in-band MAAS user set-up; the user it creates then works out of band. Metrics of
 // the operator and the agent are scraped in Prometheus text format; deleting the VirtualBMC removes everything.
 // Every step is logged with its duration (test-results/e2e-steps.log).
+
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type Cluster, startCluster } from '../support/cluster.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus.ts';
 import { requireCommand } from '../support/require.ts';
+import { startRufio } from '../support/rufio.ts';
 import {
   buildImages,
   client,
@@ -89,6 +92,39 @@ async function vbmcRow(): Promise<Record<string, string>> {
   const keys = header.split(/\s{2,}/);
   const values = row.split(/\s{2,}/);
   return Object.fromEntries(keys.map((k, i) => [k, values[i] ?? '']));
+}
+
+/** The shell block of a doc between <!-- e2e:NAME --> and <!-- /e2e:NAME -->, without its fences. */
+function docBlock(path: string, blockName: string): string {
+  const text = readFileSync(path, 'utf8');
+  const match = new RegExp(
+    `<!-- e2e:${blockName} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\n<!-- /e2e:${blockName} -->`,
+  ).exec(text);
+  if (!match?.[1]) throw new Error(`${path}: no block e2e:${blockName}`);
+  return match[1];
+}
+
+/** Runs a doc block with bash (-e, pipefail) as a user would: kubectl on PATH, the story's namespace as default. */
+async function runDocBlock(block: string): Promise<string> {
+  const kubeconfig = join(cluster.kubeconfig, '..', 'kubeconfig-e2e');
+  await cluster
+    .kubectl([`--kubeconfig=${cluster.kubeconfig}`, 'config', 'view', '--raw', '--flatten'])
+    .then(({ stdout }) => writeFileSync(kubeconfig, stdout, { mode: 0o600 }));
+  await cluster.kubectl([
+    `--kubeconfig=${kubeconfig}`,
+    'config',
+    'set-context',
+    '--current',
+    `--namespace=${NAMESPACE}`,
+  ]);
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${cluster.binDir}:${process.env['PATH'] ?? ''}` },
+  });
+  if (r.status !== 0)
+    throw new Error(`doc block failed (exit ${r.status}):\n${block}\n--- output:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
 }
 
 /** Host PIDs in the pod's cgroup (the kubelet names pod cgroups pod<uid> with cgroupfs). */
@@ -230,23 +266,28 @@ describe('e2e: a real single-node Kubernetes', () => {
   });
 
   it('as MAAS does, from outside the pod: ipmitool lanplus and curl against the cluster IP power on, set PXE, read status', async () => {
-    const status = await step('ipmitool -I lanplus -H <cluster IP> chassis power status', () =>
-      ipmitool(username, password, ['chassis', 'power', 'status']),
+    // docs/maas.md's block as it stands, run by bash with kubectl on PATH and this namespace as the default.
+    const block = docBlock(join(repoRoot, 'docs/maas.md'), 'maas-cluster-ip');
+    const out = await step(
+      'docs/maas.md: ipmitool and curl against the cluster IP (status, bootdev pxe, power on)',
+      () => runDocBlock(block),
     );
-    expect(status.stdout.trim()).toBe('Chassis Power is off');
+    progress(`docs/maas.md block printed:\n${out}`);
+    expect(out).toMatch(/^Chassis Power is off$/m);
+    expect(out).toMatch(/^Set Boot Device to pxe$/m);
+    expect(out).toMatch(/^"BootSourceOverrideTarget":"Pxe"$/m);
+    expect(out).toMatch(/^Chassis Power Control: Up\/On$/m);
+    expect(out).toMatch(
+      new RegExp(`^${name}\\s+\\S+\\s+True\\s+${clusterIp.replaceAll('.', '\\.')}:623\\s`, 'm'),
+    );
+
+    // The one-time PXE override the block set was used by its power-on, as on a server.
+    const system = await redfish('/redfish/v1/Systems/1');
+    expect(system.status).toBe(200);
+    const boot = (system.json as { Boot: Record<string, string> }).Boot;
+    expect(boot['BootSourceOverrideEnabled']).toBe('Disabled');
     const wrong = await ipmitool(username, 'not-the-password', ['chassis', 'power', 'status']);
     expect(wrong.code).not.toBe(0);
-
-    const bootdev = await step('ipmitool chassis bootdev pxe', () =>
-      ipmitool(username, password, ['chassis', 'bootdev', 'pxe']),
-    );
-    expect(bootdev.stdout).toMatch(/Set Boot Device to pxe/);
-    const system = await step('curl Redfish Systems/1 (boot override)', () => redfish('/redfish/v1/Systems/1'));
-    expect(system.status).toBe(200);
-    const boot = (system.json as { Boot: Record<string, string>; PowerState: string }).Boot;
-    expect(boot['BootSourceOverrideTarget']).toBe('Pxe');
-    expect(boot['BootSourceOverrideEnabled']).toBe('Once');
-
     // The service root answers without credentials (gofish reads it first); Systems does not.
     const root = await client('curl', [
       '-sk',
@@ -266,9 +307,6 @@ describe('e2e: a real single-node Kubernetes', () => {
       `https://${clusterIp}/redfish/v1/Systems/1`,
     ]);
     expect(anonymous.stdout).toBe('401');
-
-    const on = await step('ipmitool chassis power on', () => ipmitool(username, password, ['chassis', 'power', 'on']));
-    expect(on.stdout).toMatch(/Chassis Power Control: Up\/On/);
     await step('kubectl get vbmc shows power On', () =>
       eventually(
         'POWER=On in kubectl get vbmc',
@@ -322,6 +360,77 @@ describe('e2e: a real single-node Kubernetes', () => {
     );
     const status = await ipmitool('maas', MAAS_PASSWORD, ['chassis', 'power', 'status']);
     expect(status.stdout.trim()).toBe('Chassis Power is off');
+  });
+
+  it('Tinkerbell Rufio: a Machine pointing at the cluster IP is Contactable; a PXE-boot Job powers the VM on', async () => {
+    const rufio = await step('start the Rufio controller (bmc.tinkerbell.org CRDs)', () =>
+      startRufio({ kubeconfig: cluster.kubeconfig, kubectl: (args, input) => cluster.kubectl(args, input) }),
+    );
+    try {
+      // docs/examples/rufio/ as the guide has them, pointed at this VirtualBMC's Service and generated Secret.
+      const pointed = (file: string): string =>
+        readFileSync(join(repoRoot, 'docs/examples/rufio', file), 'utf8')
+          .replaceAll('node1-bmc.default.svc', clusterIp)
+          .replaceAll('node1-bmc-credentials', `${name}-bmc`)
+          .replaceAll('namespace: default', `namespace: ${NAMESPACE}`)
+          .replaceAll('name: node1', `name: ${name}`);
+      await step('kubectl apply docs/examples/rufio/machine-ipmi.yaml (host: the cluster IP)', () =>
+        kubectl(['apply', '-f', '-'], pointed('machine-ipmi.yaml')),
+      );
+      const machine = await step('the Machine is Contactable and reports power off', () =>
+        eventually(
+          'Machine Contactable',
+          async () => {
+            const m = JSON.parse(
+              await kubectl(['-n', NAMESPACE, 'get', 'machines.bmc.tinkerbell.org', name, '-o', 'json']),
+            ) as {
+              status?: { powerState?: string; conditions?: { type: string; status: string }[] };
+            };
+            const ok = m.status?.conditions?.some((c) => c.type === 'Contactable' && c.status === 'True');
+            return ok && m.status?.powerState ? m : undefined;
+          },
+          120_000,
+          2_000,
+        ),
+      );
+      expect(machine.status?.powerState).toBe('off');
+      await step('kubectl apply docs/examples/rufio/job-pxe-boot.yaml; the Job completes', async () => {
+        await kubectl(['apply', '-f', '-'], pointed('job-pxe-boot.yaml'));
+        const conditions = await eventually(
+          'the Job to complete or fail',
+          async () => {
+            const job = JSON.parse(
+              await kubectl(['-n', NAMESPACE, 'get', 'jobs.bmc.tinkerbell.org', `${name}-pxe-boot`, '-o', 'json']),
+            ) as { status?: { conditions?: { type: string; status: string; message?: string }[] } };
+            const list = job.status?.conditions ?? [];
+            const done = list.some((c) => (c.type === 'Completed' || c.type === 'Failed') && c.status === 'True');
+            return done ? list : undefined;
+          },
+          180_000,
+          2_000,
+        );
+        expect(conditions.find((c) => c.type === 'Failed')?.status).not.toBe('True');
+        expect(conditions.find((c) => c.type === 'Completed')?.status).toBe('True');
+      });
+      // The Job's power-on boots the guest again; its script runs and it powers off again.
+      await step('the VM ran again and powered off; kubectl get vbmc shows Off', async () => {
+        await eventually(
+          'a second QBMC-END in the guest console',
+          async () => {
+            const ends = (await guestLog()).match(/^QBMC-END rc=0$/gm) ?? [];
+            return ends.length >= 2 ? true : undefined;
+          },
+          300_000,
+          2_000,
+        );
+        await eventually('POWER=Off', async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined), 120_000);
+      });
+    } catch (error) {
+      progress(`rufio log tail:\n${rufio.logs().split('\n').slice(-30).join('\n')}`);
+      throw error;
+    } finally {
+      await rufio.stop();
+    }
   });
 
   it("the operator's and the agent's /metrics parse as Prometheus text and count what happened", async () => {
