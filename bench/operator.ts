@@ -371,7 +371,7 @@ export async function benchOperator(o: BenchOptions): Promise<OperatorResults> {
         'runs: AGENT_ENDPOINTS points every link at a closed loopback port, so connects are refused at once and retried ' +
         'with backoff up to 30 s; with real Service IPs the links would time out instead and send SYNs off-host).',
       'API requests: apiserver_request_total delta from the first create to steady, every client (operator, kwok, the ' +
-        "bench's creates/binds/polls); per VirtualBMC: the operator's own requests from the audit log (its user agent).",
+        "bench's creates/binds/polls); per VirtualBMC: the operator's own requests from the audit log (its user agent; the bench's client sends qemu-bmc-bench).",
       `Idle: ${idleMs / 1000} s after steady; writes = the operator's create/update/patch/delete in the audit log, Lease ` +
         'renewals counted apart.',
     ],
