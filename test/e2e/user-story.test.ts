@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type Cluster, startCluster } from '../support/cluster.ts';
+import { startIronic } from '../support/ironic.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus.ts';
 import { requireCommand } from '../support/require.ts';
 import { startRufio } from '../support/rufio.ts';
@@ -277,9 +278,7 @@ describe('e2e: a real single-node Kubernetes', () => {
     expect(out).toMatch(/^Set Boot Device to pxe$/m);
     expect(out).toMatch(/^"BootSourceOverrideTarget":"Pxe"$/m);
     expect(out).toMatch(/^Chassis Power Control: Up\/On$/m);
-    expect(out).toMatch(
-      new RegExp(`^${name}\\s+\\S+\\s+True\\s+${clusterIp.replaceAll('.', '\\.')}:623\\s`, 'm'),
-    );
+    expect(out).toMatch(new RegExp(`^${name}\\s+\\S+\\s+True\\s+${clusterIp.replaceAll('.', '\\.')}:623\\s`, 'm'));
 
     // The one-time PXE override the block set was used by its power-on, as on a server.
     const system = await redfish('/redfish/v1/Systems/1');
@@ -430,6 +429,60 @@ describe('e2e: a real single-node Kubernetes', () => {
       throw error;
     } finally {
       await rufio.stop();
+    }
+  });
+
+  it('OpenStack Ironic: ipmi and redfish nodes at the cluster IP are manageable; Ironic powers the VM on', async () => {
+    const ironic = await step('start Ironic (standalone, sqlite, noauth)', () => startIronic({ name: 'e2e' }));
+    try {
+      const creds = { BMC_USER: username, BMC_PASS: password };
+      // docs/examples/ironic/ as the guide has them, with the cluster IP as the BMC address.
+      const ipmiNode = await step('docs/examples/ironic/ipmi-enroll.sh against <cluster IP>:623', async () => {
+        const run = await ironic.runExample('ipmi-enroll.sh', {
+          ...creds,
+          NODE: 'node1-ipmi',
+          BMC_HOST: clusterIp,
+          IPMI_PORT: '623',
+        });
+        expect(run.stdout).toMatch(/^manageable$/m);
+        return ironic.node('node1-ipmi');
+      });
+      expect(ipmiNode).toMatchObject({ driver: 'ipmi', provision_state: 'manageable', power_state: 'power off' });
+      const redfishNode = await step(
+        'docs/examples/ironic/redfish-enroll.sh against https://<cluster IP>',
+        async () => {
+          await ironic.runExample('redfish-enroll.sh', { ...creds, NODE: 'node1-redfish', REDFISH: clusterIp });
+          return ironic.node('node1-redfish');
+        },
+      );
+      expect(redfishNode).toMatchObject({
+        driver: 'redfish',
+        boot_interface: 'redfish-virtual-media',
+        provision_state: 'manageable',
+        power_state: 'power off',
+      });
+      const guestRunsBefore = ((await guestLog()).match(/^QBMC-END rc=0$/gm) ?? []).length;
+      const on = await step('docs/examples/ironic/power-on.sh through the redfish node', () =>
+        ironic.runExample('power-on.sh', { NODE: 'node1-redfish' }),
+      );
+      expect(on.stdout.trim().split('\n').pop()).toBe('power on');
+      expect(ironic.logs()).toContain(clusterIp);
+      // The guest runs its script once more and powers itself off.
+      await step('the VM ran again and powered off; kubectl get vbmc shows Off', async () => {
+        await eventually(
+          'one more QBMC-END in the guest console',
+          async () =>
+            ((await guestLog()).match(/^QBMC-END rc=0$/gm) ?? []).length > guestRunsBefore ? true : undefined,
+          300_000,
+          2_000,
+        );
+        await eventually('POWER=Off', async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined), 120_000);
+      });
+    } catch (error) {
+      progress(`ironic log tail:\n${ironic.logs().split('\n').slice(-30).join('\n')}`);
+      throw error;
+    } finally {
+      await ironic.stop();
     }
   });
 
