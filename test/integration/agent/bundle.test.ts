@@ -65,6 +65,8 @@ describe('bmc-agent bundle (dist/agent)', () => {
   it('serves Redfish with $metadata, the console page and noVNC; the health check passes; SIGTERM exits 0', async () => {
     const [redfish, vnc, serial] = await freePorts(3);
     const [ipmi] = await freePorts(1, 'udp');
+    if (redfish === undefined || vnc === undefined || serial === undefined || ipmi === undefined)
+      throw new Error('freePorts returned too few ports');
     let out2 = '';
     const env = {
       PATH: process.env['PATH'] ?? '',
