@@ -79,6 +79,16 @@ function decrypt(keys: PacketKeys, payload: Uint8Array): Uint8Array {
 }
 const NAME_ONLY_LOOKUP = 0x10;
 
+export interface PipelineResult {
+  /** Every datagram received, in arrival order, undecoded. */
+  replies: Buffer[];
+  sent: number;
+  /** Packets written off after a stall (never answered in time). */
+  lost: number;
+  /** From the first send to the last reply (or the stop). */
+  elapsedMs: number;
+}
+
 export interface IpmiReply {
   cc: number;
   data: Uint8Array;
@@ -86,10 +96,10 @@ export interface IpmiReply {
 
 export class IpmiLanClient {
   private readonly socket: Socket;
-  private readonly host: string;
-  private readonly port: number;
   private readonly timeoutMs: number;
   private waiter: ((msg: Buffer) => void) | undefined;
+  /** While set (pipeline()), every datagram goes here instead of to `waiter`. */
+  private raw: ((msg: Buffer) => void) | undefined;
   private suite: CipherSuite | undefined;
   private bmcSessionId = 0;
   private consoleSessionId = 0;
@@ -97,12 +107,14 @@ export class IpmiLanClient {
   private rqSeq = 0;
   private keys: PacketKeys | undefined;
 
-  private constructor(socket: Socket, host: string, port: number, timeoutMs: number) {
+  private constructor(socket: Socket, timeoutMs: number) {
     this.socket = socket;
-    this.host = host;
-    this.port = port;
     this.timeoutMs = timeoutMs;
     socket.on('message', (msg) => {
+      if (this.raw) {
+        this.raw(msg);
+        return;
+      }
       const w = this.waiter;
       this.waiter = undefined;
       w?.(msg);
@@ -115,7 +127,18 @@ export class IpmiLanClient {
       socket.once('error', reject);
       socket.bind(0, '127.0.0.1', () => resolve());
     });
-    return new IpmiLanClient(socket, host, port, timeoutMs);
+    // Connected: the kernel keeps the destination, so no address lookup per send, and only the server's datagrams
+    // are delivered.
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    // A connected socket reports the server's ICMP port-unreachable as an error; the exchange then times out.
+    socket.on('error', () => undefined);
+    return new IpmiLanClient(socket, timeoutMs);
   }
 
   close(): void {
@@ -132,7 +155,7 @@ export class IpmiLanClient {
         clearTimeout(timer);
         resolve(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
       };
-      this.socket.send(packet, this.port, this.host);
+      this.socket.send(packet);
     });
   }
 
@@ -217,8 +240,8 @@ export class IpmiLanClient {
     this.sequence = 0;
   }
 
-  /** One IPMI request inside the session; returns the completion code and data. */
-  async command(netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0)): Promise<IpmiReply> {
+  /** Builds the next request packet of the session (moves the sequence numbers). */
+  private request(netFn: number, cmd: number, data: Uint8Array): Uint8Array {
     const suite = this.suite;
     const keys = this.keys;
     if (!suite || !keys) throw new Error('no session');
@@ -245,12 +268,18 @@ export class IpmiLanClient {
     };
     const payload = encrypted ? encrypt(keys, message) : message;
     const signer = (signed: Uint8Array): Uint8Array => sign(keys, signed);
-    const reply = await this.exchange(
-      encodeRmcp(
-        RmcpClass.Ipmi,
-        encodeSession20(authenticated ? { header, payload, sign: signer } : { header, payload }),
-      ),
+    return encodeRmcp(
+      RmcpClass.Ipmi,
+      encodeSession20(authenticated ? { header, payload, sign: signer } : { header, payload }),
     );
+  }
+
+  /** One IPMI request inside the session; returns the completion code and data. */
+  async command(netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0)): Promise<IpmiReply> {
+    const keys = this.keys;
+    if (!this.suite || !keys) throw new Error('no session');
+    const authenticated = this.suite.integrity !== 0;
+    const reply = await this.exchange(this.request(netFn, cmd, data));
     const body = decodeRmcp(reply).body;
     const p = decodeSession20(body);
     if (p.header.sessionId !== this.consoleSessionId) throw new Error('reply for another session');
@@ -263,6 +292,95 @@ export class IpmiLanClient {
     const res = decodeLanResponse(plain);
     if (res.rqSeq !== this.rqSeq || res.cmd !== cmd) throw new Error('reply to another request');
     return { cc: res.cc, data: res.data };
+  }
+
+  /**
+   * The next `count` requests of this session, built before any clock starts: consecutive session sequence
+   * numbers, each encrypted and signed as negotiated. They must be sent in order (pipeline()); the session's
+   * numbering moves past them. `rqSeq` of request i is (first + i) mod 64, so a reply names its request modulo 64.
+   */
+  prepare(count: number, netFn: number, cmd: number, data: Uint8Array = new Uint8Array(0)): Buffer[] {
+    const out: Buffer[] = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = Buffer.from(this.request(netFn, cmd, data));
+    return out;
+  }
+
+  /**
+   * Sends `packets` (from prepare()) in order with at most `window` unanswered, and keeps every reply as it came
+   * (nothing decoded, decrypted or checked while the clock runs: verify() does that afterwards). Stops when every
+   * packet is answered or written off, or after `maxMs`. A packet is written off when nothing arrives for
+   * `stallMs`: all then outstanding are counted lost and the window is refilled (UDP, no retries).
+   */
+  pipeline(packets: Buffer[], window: number, maxMs: number, stallMs = 200): Promise<PipelineResult> {
+    return new Promise((resolve) => {
+      const replies: Buffer[] = [];
+      let sent = 0;
+      let lost = 0;
+      let lastProgress = performance.now();
+      const t0 = lastProgress;
+      const deadline = t0 + maxMs;
+      const send = (): void => {
+        while (sent < packets.length && sent - replies.length - lost < window) {
+          this.socket.send(packets[sent] as Buffer);
+          sent++;
+        }
+      };
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        const elapsedMs = performance.now() - t0;
+        clearInterval(watchdog);
+        this.raw = undefined;
+        // Packets never sent leave a gap the server's sequence window would refuse: continue after the last sent
+        // (RMCP header 4, auth type 1, payload type 1, session ID 4, then the sequence number).
+        const last = packets[sent - 1];
+        if (last) this.sequence = last.readUInt32LE(10);
+        resolve({ replies, sent, lost, elapsedMs });
+      };
+      const watchdog = setInterval(
+        () => {
+          const now = performance.now();
+          if (now >= deadline) return finish();
+          if (now - lastProgress >= stallMs) {
+            lost = sent - replies.length;
+            lastProgress = now;
+            if (sent >= packets.length) return finish();
+            send();
+          }
+        },
+        Math.max(10, stallMs / 4),
+      );
+      this.raw = (msg) => {
+        replies.push(msg);
+        if (replies.length + lost >= packets.length) return finish();
+        // The clock is read once per 64 replies: cheap, and at most 64 replies late.
+        if ((replies.length & 63) === 0) {
+          lastProgress = performance.now();
+          if (lastProgress >= deadline) return finish();
+        }
+        send();
+      };
+      send();
+    });
+  }
+
+  /** Decodes, checks (integrity, session, command) and decrypts a reply to this session; returns its completion code. */
+  verify(reply: Uint8Array, cmd: number): number {
+    const keys = this.keys;
+    if (!this.suite || !keys) throw new Error('no session');
+    const body = decodeRmcp(reply).body;
+    const p = decodeSession20(body);
+    if (p.header.sessionId !== this.consoleSessionId) throw new Error('reply for another session');
+    if (p.header.authenticated) {
+      const { signed, authCode } = splitTrailer(body, p, keys.authCodeLength);
+      if (Buffer.compare(Buffer.from(sign(keys, signed)), Buffer.from(authCode)) !== 0)
+        throw new Error('reply integrity check failed');
+    } else if (this.suite.integrity !== 0) throw new Error('reply without integrity');
+    const plain = p.header.encrypted ? decrypt(keys, p.payload) : p.payload;
+    const res = decodeLanResponse(plain);
+    if (res.cmd !== cmd) throw new Error('reply to another command');
+    return res.cc;
   }
 
   /** Close Session (App 0x3C) for the current session. */

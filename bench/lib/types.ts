@@ -55,6 +55,29 @@ export interface IpmiCommandRow {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Server CPU (utime + stime) per command while measured; absent in runs before 2026-11-26 11:00. */
+  serverCpuUsPerCommand?: number;
+  firstError?: string;
+}
+
+/** Commands/s from the precomputing generator: requests built before the clock, a bounded window in flight. */
+export interface IpmiPipelineRow {
+  server: string;
+  /** Requests in flight at most (one session). */
+  window: number;
+  /** Requests prepared for the timed part (the run stops earlier after `durationMs`). */
+  prepared: number;
+  /** Replies received in the timed part. */
+  commands: number;
+  lost: number;
+  /** Replies checked after the clock stopped (integrity, session, decryption, command) and how many failed. */
+  verified: number;
+  badReplies: number;
+  perSecond: number;
+  /** Server CPU (utime + stime, every thread) during the timed part, per reply. */
+  serverCpuUsPerCommand: number;
+  /** Time the generator spent building the requests (outside the clock). */
+  prepareMs: number;
   firstError?: string;
 }
 
@@ -62,6 +85,8 @@ export interface IpmiResults {
   cipherSuite: number;
   sessions: IpmiSessionRow[];
   commands: IpmiCommandRow[];
+  /** Absent in runs before the precomputing generator (2026-11-26 11:00). */
+  pipeline?: IpmiPipelineRow[];
   notes: string[];
 }
 

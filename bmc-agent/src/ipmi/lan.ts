@@ -1,6 +1,7 @@
 // IPMI over LAN: the UDP socket, metrics and session sweeping around the pure packet handler (session/packet.ts).
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BmcStore } from '../bmc/types.ts';
@@ -8,7 +9,7 @@ import type { Machine } from '../machine/types.ts';
 import { smbiosGuidBytes } from './commands/guid.ts';
 import { createCommandDispatcher } from './commands/index.ts';
 import { validateCipherSuiteIds } from './crypto/suites.ts';
-import { PacketHandler, type PayloadSecurity } from './session/packet.ts';
+import { PacketHandler, type PacketOutcome, type PayloadSecurity } from './session/packet.ts';
 import { SessionTable } from './session/table.ts';
 import type { CommandDispatcher, SessionHandle } from './types.ts';
 
@@ -60,6 +61,20 @@ function guidOf(uuid: string): Uint8Array {
   }
 }
 
+/**
+ * dgram resolves the address of every send, even an IP literal (dns.lookup, answered on the next tick). Replies go to
+ * the address recvmsg reported, always a literal: answer those at once and resolve only names (a configured host).
+ */
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
+}
+
 export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
   const { config, log, registry } = deps;
   validateCipherSuiteIds(config.cipherSuites);
@@ -92,9 +107,28 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
   }
 
   const host = config.host ?? '0.0.0.0';
-  const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  const socket: Socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
   // Created once the port is known (LAN parameter 8 reports it); datagrams before that are dropped.
   let handler: PacketHandler | undefined;
+  const answer = (outcome: PacketOutcome, rinfo: RemoteInfo): void => {
+    if (outcome.rejected) {
+      rejected.inc({ reason: outcome.rejected });
+      log.debug({ remote: rinfo.address, reason: outcome.rejected }, 'ipmi lan packet refused');
+    }
+    if (outcome.opened) {
+      opened.inc();
+      log.info(
+        { remote: rinfo.address, user: outcome.opened.userName, suite: outcome.opened.suite.id },
+        'ipmi session opened',
+      );
+    }
+    if (outcome.reply) socket.send(outcome.reply, rinfo.port, rinfo.address);
+  };
+  const failed = (err: unknown, rinfo: RemoteInfo): void => {
+    // A bug in a handler must not take the listener down; it is logged and counted.
+    rejected.inc({ reason: 'internal-error' });
+    log.error({ err, remote: rinfo.address }, 'ipmi lan packet handling failed');
+  };
   const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     packets.inc();
     if (!handler) return;
@@ -102,27 +136,23 @@ export async function startIpmiLan(deps: IpmiLanDeps): Promise<IpmiLan> {
       rejected.inc({ reason: 'oversize' });
       return;
     }
-    handler
-      .handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), { address: rinfo.address, port: rinfo.port })
-      .then((outcome) => {
-        if (outcome.rejected) {
-          rejected.inc({ reason: outcome.rejected });
-          log.debug({ remote: rinfo.address, reason: outcome.rejected }, 'ipmi lan packet refused');
-        }
-        if (outcome.opened) {
-          opened.inc();
-          log.info(
-            { remote: rinfo.address, user: outcome.opened.userName, suite: outcome.opened.suite.id },
-            'ipmi session opened',
-          );
-        }
-        if (outcome.reply) socket.send(outcome.reply, rinfo.port, rinfo.address);
-      })
-      .catch((err: unknown) => {
-        // A bug in a handler must not take the listener down; it is logged and counted.
-        rejected.inc({ reason: 'internal-error' });
-        log.error({ err, remote: rinfo.address }, 'ipmi lan packet handling failed');
+    let outcome: PacketOutcome | Promise<PacketOutcome>;
+    try {
+      outcome = handler.handle(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), {
+        address: rinfo.address,
+        port: rinfo.port,
       });
+    } catch (err) {
+      failed(err, rinfo);
+      return;
+    }
+    // Synchronous commands (most) are answered in this same callback; the others when their promise settles.
+    if (outcome instanceof Promise)
+      outcome.then(
+        (o) => answer(o, rinfo),
+        (err: unknown) => failed(err, rinfo),
+      );
+    else answer(outcome, rinfo);
   };
   socket.on('message', onMessage);
   socket.on('error', (err) => log.error({ err }, 'ipmi lan socket error'));

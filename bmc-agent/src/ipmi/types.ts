@@ -68,6 +68,11 @@ export interface CommandEntry {
 /** Implemented by ipmi/commands/index.ts: the one table shared by LAN and in-band. */
 export interface CommandDispatcher {
   dispatch(req: IpmiRequest, ctx: CommandContext): Promise<IpmiResponse>;
+  /**
+   * The same as dispatch(), but a synchronous handler's answer comes back directly, without a promise: the LAN
+   * transport then answers in the same turn of the event loop (no microtask hops per packet). Optional.
+   */
+  dispatchDirect?(req: IpmiRequest, ctx: CommandContext): IpmiResponse | Promise<IpmiResponse>;
 }
 
 export const CompletionCode = {

@@ -1,5 +1,5 @@
 // IPMI LAN message framing (IPMI 2.0 §13.8): rsAddr | netFn/rsLUN | chk1 | rqAddr | rqSeq/rqLUN | cmd | data | chk2.
-import { CodecError, concatBytes, need } from './errors.ts';
+import { CodecError, need } from './errors.ts';
 
 export const BMC_SLAVE_ADDRESS = 0x20;
 export const REMOTE_CONSOLE_SOFTWARE_ID = 0x81;
@@ -34,10 +34,35 @@ export function checksum(bytes: Uint8Array): number {
   return (0x100 - sum) & 0xff;
 }
 
-function frame(a0: number, netFnLun: number, a1: number, seqLun: number, cmd: number, rest: Uint8Array): Uint8Array {
-  const head = Uint8Array.of(a0, netFnLun);
-  const body = concatBytes(Uint8Array.of(a1, seqLun, cmd), rest);
-  return concatBytes(head, Uint8Array.of(checksum(head)), body, Uint8Array.of(checksum(body)));
+/** Sum of bytes [from, to) of `bytes`, as checksum() takes it. */
+function checksumOf(bytes: Uint8Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum = (sum + (bytes[i] ?? 0)) & 0xff;
+  return (0x100 - sum) & 0xff;
+}
+
+/** a0 | netFnLun | chk1 | a1 | seqLun | cmd | [lead] | rest | chk2, in one allocation. */
+function frame(
+  a0: number,
+  netFnLun: number,
+  a1: number,
+  seqLun: number,
+  cmd: number,
+  rest: Uint8Array,
+  lead?: number,
+): Uint8Array {
+  const at = lead === undefined ? 6 : 7;
+  const out = new Uint8Array(at + rest.length + 1);
+  out[0] = a0;
+  out[1] = netFnLun;
+  out[2] = checksumOf(out, 0, 2);
+  out[3] = a1;
+  out[4] = seqLun;
+  out[5] = cmd;
+  if (lead !== undefined) out[6] = lead;
+  out.set(rest, at);
+  out[out.length - 1] = checksumOf(out, 3, out.length - 1);
+  return out;
 }
 
 function unframe(bytes: Uint8Array): { a0: number; b1: number; a1: number; b4: number; cmd: number; rest: Uint8Array } {
@@ -107,7 +132,8 @@ export function encodeLanResponse(r: LanResponse): Uint8Array {
     r.rsAddr,
     ((r.rqSeq & 0x3f) << 2) | (r.rsLun & 3),
     r.cmd,
-    concatBytes(Uint8Array.of(r.cc), r.data),
+    r.data,
+    r.cc,
   );
 }
 

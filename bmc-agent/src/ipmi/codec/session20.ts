@@ -18,6 +18,8 @@ export const PayloadType = {
 } as const;
 
 export const NEXT_HEADER = 0x07;
+/** Session header length for every payload type but OEM (2): auth type, payload type, ID, sequence, length. */
+export const SESSION20_HEADER_LENGTH = 12;
 
 export interface Session20Header {
   payloadType: number; // low 6 bits

@@ -28,9 +28,10 @@ export function firmwareRevision(version: string): { major: number; minor: numbe
 
 export function appCommands(rt: Runtime): CommandSpec[] {
   const app = { netFn: NetFn.App };
+  // The options are fixed for the dispatcher's life: parse the version once, not per Get Device ID.
+  const fw = firmwareRevision(rt.options.firmwareVersion ?? pkg.version);
   return [
     command({ ...app, cmd: 0x01, name: 'Get Device ID', privilege: Privilege.User, length: 0 }, () => {
-      const fw = firmwareRevision(rt.options.firmwareVersion ?? pkg.version);
       return ok([
         DEVICE_ID,
         0x01, // no device SDRs (we have an SDR repository instead); device revision 1

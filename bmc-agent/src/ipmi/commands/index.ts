@@ -82,25 +82,34 @@ export function createCommandDispatcher(options: DispatcherOptions = {}): IpmiCo
     attached.set(machine, listener);
   };
 
-  const dispatch = async (req: IpmiRequest, ctx: CommandContext): Promise<IpmiResponse> => {
+  const failed = (error: unknown, req: IpmiRequest): IpmiResponse => {
+    // A CompletionError is an ordinary answer; anything else (a refused machine action, a bug) is reported.
+    if (!(error instanceof CompletionError)) options.onError?.(error, req);
+    return fail(completionCodeFor(error));
+  };
+
+  const dispatchDirect = (req: IpmiRequest, ctx: CommandContext): IpmiResponse | Promise<IpmiResponse> => {
     const spec = table.get(key(req.netFn, req.cmd));
     if (!spec) return fail(CompletionCode.InvalidCommand);
     if (!permitted(ctx.privilege, spec.privilege)) return fail(CompletionCode.InsufficientPrivilege);
     if (req.data.length < spec.minLength) return fail(CompletionCode.RequestDataLengthInvalid);
     if (req.data.length > spec.maxLength) return fail(CompletionCode.RequestDataLengthInvalid);
     attach(ctx.machine);
+    let res: IpmiResponse | Promise<IpmiResponse>;
     try {
-      return await spec.handler(req, ctx);
+      res = spec.handler(req, ctx);
     } catch (error) {
-      // A CompletionError is an ordinary answer; anything else (a refused machine action, a bug) is reported.
-      if (!(error instanceof CompletionError)) options.onError?.(error, req);
-      return fail(completionCodeFor(error));
+      return failed(error, req);
     }
+    return res instanceof Promise ? res.then(undefined, (error: unknown) => failed(error, req)) : res;
   };
+
+  const dispatch = async (req: IpmiRequest, ctx: CommandContext): Promise<IpmiResponse> => dispatchDirect(req, ctx);
 
   return {
     entries: [...table.values()],
     dispatch,
+    dispatchDirect,
     attach,
     close: () => {
       for (const [machine, listener] of attached) machine.off('power', listener);

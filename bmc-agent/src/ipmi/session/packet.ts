@@ -5,19 +5,34 @@ import type { BmcStore } from '../../bmc/types.ts';
 import { Privilege } from '../../bmc/types.ts';
 import type { Machine } from '../../machine/types.ts';
 import { AsfType, decodeAsf, encodePresencePong } from '../codec/asf.ts';
-import { CodecError } from '../codec/errors.ts';
+import { CodecError, putU16le, putU32le } from '../codec/errors.ts';
 import { decodeLanRequest, type LanRequest, responseFor } from '../codec/message.ts';
-import { decodeRmcp, encodeRmcp, RmcpClass } from '../codec/rmcp.ts';
+import {
+  decodeRmcp,
+  encodeRmcp,
+  RMCP_HEADER_LENGTH,
+  RMCP_NO_ACK_SEQUENCE,
+  RMCP_VERSION,
+  RmcpClass,
+} from '../codec/rmcp.ts';
 import { AuthType } from '../codec/session15.ts';
 import {
   decodeSession20,
   encodeSession20,
+  integrityPadLength,
+  NEXT_HEADER,
   PayloadType,
+  SESSION20_HEADER_LENGTH,
   type Session20Header,
   splitTrailer,
 } from '../codec/session20.ts';
-import { decryptAesCbc128, encryptAesCbc128 } from '../crypto/confidentiality.ts';
-import { integrityCode, integrityCodeLength, verifyIntegrity } from '../crypto/integrity.ts';
+import {
+  decryptAesCbc128,
+  encryptAesCbc128,
+  encryptAesCbc128Into,
+  encryptedLength,
+} from '../crypto/confidentiality.ts';
+import { integrityCode, integrityCodeLength, verifyIntegrity, writeIntegrityCode } from '../crypto/integrity.ts';
 import { ConfidentialityAlgorithm, IntegrityAlgorithm } from '../crypto/suites.ts';
 import { Channel, type CommandContext, type CommandDispatcher, CompletionCode, type IpmiResponse } from '../types.ts';
 import { type EstablishContext, openSession, rakp1, rakp3 } from './establish.ts';
@@ -73,16 +88,20 @@ export class PacketHandler {
     this.payloadListeners.set(payloadType, listener);
   }
 
-  async handle(packet: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+  /**
+   * Handles one datagram. The answer comes back directly when everything on the way is synchronous (an IPMI command
+   * whose handler is), otherwise as a promise; `await` works on both.
+   */
+  handle(packet: Uint8Array, remote: Remote): PacketOutcome | Promise<PacketOutcome> {
     try {
-      return await this.route(packet, remote);
+      const outcome = this.route(packet, remote);
+      return outcome instanceof Promise ? outcome.catch(codecRejection) : outcome;
     } catch (err) {
-      if (err instanceof CodecError) return { rejected: `malformed-${err.reason}` };
-      throw err;
+      return codecRejection(err);
     }
   }
 
-  private async route(packet: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+  private route(packet: Uint8Array, remote: Remote): PacketOutcome | Promise<PacketOutcome> {
     const rmcp = decodeRmcp(packet);
     // RMCP ACKs need no answer; IPMI never asks for them (sequence 0xFF).
     if (rmcp.header.ack) return { rejected: 'rmcp-ack' };
@@ -110,7 +129,7 @@ export class PacketHandler {
     });
   }
 
-  private async v20(body: Uint8Array, remote: Remote): Promise<PacketOutcome> {
+  private v20(body: Uint8Array, remote: Remote): PacketOutcome | Promise<PacketOutcome> {
     const packet = decodeSession20(body);
     const h = packet.header;
     if (h.sessionId === 0) return this.sessionless(h, packet.payload, remote);
@@ -148,7 +167,9 @@ export class PacketHandler {
     // Only a packet that passed every check moves the window and keeps the session alive.
     window.commit(h.sequence);
     this.deps.table.touch(session);
-    const res = await this.dispatch(req, session);
+    const res = this.dispatchDirect(req, session);
+    if (res instanceof Promise)
+      return res.then((r): PacketOutcome => ({ reply: this.sealed(session, responseFor(req, r.cc, r.data)) }));
     return { reply: this.sealed(session, responseFor(req, res.cc, res.data)) };
   }
 
@@ -210,19 +231,59 @@ export class PacketHandler {
   seal(session: Session, payloadType: number, message: Uint8Array, security: PayloadSecurity): Uint8Array {
     const encrypted = security.encrypt && session.suite.confidentiality !== ConfidentialityAlgorithm.None;
     const authenticated = session.suite.integrity !== IntegrityAlgorithm.None;
-    const header = {
-      payloadType,
-      encrypted,
-      authenticated,
-      sessionId: session.consoleSessionId,
-      sequence: session.nextOutboundSequence(),
-    };
-    const payload = encrypted ? encryptAesCbc128(session.keys.k2, message) : message;
-    const sign = (signed: Uint8Array): Uint8Array => integrityCode(session.suite.integrity, session.keys.k1, signed);
-    return encodeRmcp(RmcpClass.Ipmi, encodeSession20(authenticated ? { header, payload, sign } : { header, payload }));
+    const sequence = session.nextOutboundSequence();
+    if (payloadType === PayloadType.Oem) {
+      // Not sent by the BMC today; the general encoder handles the longer OEM header.
+      const header = { payloadType, encrypted, authenticated, sessionId: session.consoleSessionId, sequence };
+      const payload = encrypted ? encryptAesCbc128(session.keys.k2, message) : message;
+      const sign = (signed: Uint8Array): Uint8Array => integrityCode(session.suite.integrity, session.keys.k1, signed);
+      return encodeRmcp(
+        RmcpClass.Ipmi,
+        encodeSession20(authenticated ? { header, payload, sign } : { header, payload }),
+      );
+    }
+    // The whole datagram in one buffer: RMCP header, session header, payload (encrypted in place), trailer, AuthCode
+    // (the same bytes as encodeRmcp(encodeSession20(...)), without the intermediate copies).
+    const payloadLength = encrypted ? encryptedLength(message.length) : message.length;
+    const unsignedLength = SESSION20_HEADER_LENGTH + payloadLength;
+    const pad = authenticated ? integrityPadLength(unsignedLength) : 0;
+    const codeLength = authenticated ? integrityCodeLength(session.suite.integrity) : 0;
+    const signedLength = authenticated ? unsignedLength + pad + 2 : unsignedLength;
+    const out = Buffer.allocUnsafe(RMCP_HEADER_LENGTH + signedLength + codeLength);
+    out[0] = RMCP_VERSION;
+    out[1] = 0;
+    out[2] = RMCP_NO_ACK_SEQUENCE;
+    out[3] = RmcpClass.Ipmi;
+    const h = RMCP_HEADER_LENGTH;
+    out[h] = AuthType.RmcpPlus;
+    out[h + 1] = (payloadType & 0x3f) | (encrypted ? 0x80 : 0) | (authenticated ? 0x40 : 0);
+    putU32le(out, h + 2, session.consoleSessionId);
+    putU32le(out, h + 6, sequence);
+    putU16le(out, h + 10, payloadLength);
+    const payloadAt = h + SESSION20_HEADER_LENGTH;
+    if (encrypted) encryptAesCbc128Into(session.keys.k2, message, out, payloadAt);
+    else out.set(message, payloadAt);
+    if (!authenticated) return out;
+    const trailerAt = payloadAt + payloadLength;
+    out.fill(0xff, trailerAt, trailerAt + pad);
+    out[trailerAt + pad] = pad;
+    out[trailerAt + pad + 1] = NEXT_HEADER;
+    writeIntegrityCode(
+      session.suite.integrity,
+      session.keys.k1,
+      out.subarray(h, h + signedLength),
+      out,
+      h + signedLength,
+    );
+    return out;
   }
 
   private async dispatch(req: LanRequest, session: Session | undefined): Promise<IpmiResponse> {
+    return this.dispatchDirect(req, session);
+  }
+
+  /** Runs a command; a synchronous handler's answer comes back without a promise. Never throws or rejects. */
+  private dispatchDirect(req: LanRequest, session: Session | undefined): IpmiResponse | Promise<IpmiResponse> {
     const ctx: CommandContext = {
       machine: this.deps.machine,
       store: this.deps.store,
@@ -232,13 +293,24 @@ export class PacketHandler {
       cipherSuites: this.deps.cipherSuites,
     };
     if (session) ctx.session = session;
+    const request = { netFn: req.netFn, cmd: req.cmd, lun: req.rsLun, data: req.data, channel: Channel.Lan };
+    const dispatcher = this.deps.dispatcher;
+    let res: IpmiResponse | Promise<IpmiResponse>;
     try {
-      return await this.deps.dispatcher.dispatch(
-        { netFn: req.netFn, cmd: req.cmd, lun: req.rsLun, data: req.data, channel: Channel.Lan },
-        ctx,
-      );
+      res = dispatcher.dispatchDirect ? dispatcher.dispatchDirect(request, ctx) : dispatcher.dispatch(request, ctx);
     } catch {
-      return { cc: CompletionCode.Unspecified, data: new Uint8Array(0) };
+      return unspecified();
     }
+    return res instanceof Promise ? res.then(undefined, unspecified) : res;
   }
+}
+
+function unspecified(): IpmiResponse {
+  return { cc: CompletionCode.Unspecified, data: new Uint8Array(0) };
+}
+
+/** Malformed input is an ordinary refusal; anything else is a bug and propagates. */
+function codecRejection(err: unknown): PacketOutcome {
+  if (err instanceof CodecError) return { rejected: `malformed-${err.reason}` };
+  throw err;
 }
