@@ -14,9 +14,9 @@ const root = resolve(import.meta.dirname, '..');
 /**
  * node flags of the operator image (Dockerfile.operator's ENTRYPOINT; keep the two in sync). V8 lets its young
  * generation grow to 2 x 64 MiB under a burst of reconciles and keeps it committed; at 1,000 VirtualBMCs that was
- * more RSS than everything the operator keeps alive. 16 MiB semi-spaces: 32 MiB at most (docs/benchmarks.md).
+ * more RSS than everything the operator keeps alive. 8 MiB semi-spaces: 16 MiB at most (docs/benchmarks.md).
  */
-export const OPERATOR_NODE_FLAGS = ['--max-semi-space-size=16'];
+export const OPERATOR_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 export async function buildOperator(out: string): Promise<void> {
   rmSync(out, { recursive: true, force: true });
