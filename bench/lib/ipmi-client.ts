@@ -311,7 +311,7 @@ export class IpmiLanClient {
    * packet is answered or written off, or after `maxMs`. A packet is written off when nothing arrives for
    * `stallMs`: all then outstanding are counted lost and the window is refilled (UDP, no retries).
    */
-  pipeline(packets: Buffer[], window: number, maxMs: number, stallMs = 200): Promise<PipelineResult> {
+  pipeline(packets: Buffer[], window: number, maxMs: number, stallMs = 1000): Promise<PipelineResult> {
     return new Promise((resolve) => {
       const replies: Buffer[] = [];
       let sent = 0;

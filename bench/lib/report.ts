@@ -63,7 +63,7 @@ export function markdown(r: BenchResults, svgName: string): string {
     out.push(`## IPMI over LAN (RMCP+, cipher suite ${r.ipmi.cipherSuite})`, '', '### Full sessions', '');
     out.push(
       table(
-        ['server · driver', 'sessions', 'failures', 'sessions/s', 'p50 ms', 'p99 ms'],
+        ['server · driver', 'sessions', 'failures', 'sessions/s', 'p50 ms', 'p99 ms', 'server CPU µs/session'],
         r.ipmi.sessions.map((s) => [
           s.server,
           s.sessions,
@@ -71,13 +71,43 @@ export function markdown(r: BenchResults, svgName: string): string {
           f(s.perSecond),
           f(s.p50Ms),
           f(s.p99Ms),
+          s.serverCpuUsPerSession === undefined ? '—' : f(s.serverCpuUsPerSession, 0),
         ]),
       ),
       '',
-      '### Commands on established sessions (Get Device ID, one in flight per session)',
+      ...(r.ipmi.pipeline
+        ? [
+            '### Commands on one established session, precomputed requests (Get Device ID)',
+            '',
+            table(
+              [
+                'server',
+                'in flight',
+                'commands/s',
+                'server CPU µs/command',
+                'replies (prepared)',
+                'lost',
+                'bad / verified',
+                'prepare ms',
+              ],
+              r.ipmi.pipeline.map((p) => [
+                p.server,
+                p.window,
+                f(p.perSecond, 0),
+                f(p.serverCpuUsPerCommand),
+                `${p.commands} (${p.prepared})`,
+                p.lost,
+                `${p.badReplies} / ${p.verified}${p.firstError ? ` (${p.firstError})` : ''}`,
+                f(p.prepareMs, 0),
+              ]),
+            ),
+            '',
+          ]
+        : []),
+      '### Commands on established sessions, old method (live TS console, one in flight per session)',
       '',
       table(
-        ['server', 'sessions', 'commands', 'errors', 'commands/s', 'p50 ms', 'p99 ms'],
+        ['server', 'sessions', 'commands', 'errors', 'commands/s', 'p50 ms', 'p99 ms', 'server CPU µs/command'],
         r.ipmi.commands.map((c) => [
           c.server,
           c.sessions,
@@ -86,6 +116,7 @@ export function markdown(r: BenchResults, svgName: string): string {
           f(c.perSecond, 0),
           f(c.p50Ms, 3),
           f(c.p99Ms, 3),
+          c.serverCpuUsPerCommand === undefined ? '—' : f(c.serverCpuUsPerCommand),
         ]),
       ),
       '',
@@ -204,8 +235,19 @@ export function svg(r: BenchResults): string {
       unit: 'sessions/s',
       bars: r.ipmi.sessions.map((s) => ({ label: s.server, value: s.perSecond, ours: s.server.startsWith('qemu') })),
     });
+    const pipeline = r.ipmi.pipeline;
+    if (pipeline)
+      panels.push({
+        title: 'IPMI commands on one session, precomputed requests (1 and 8 in flight)',
+        unit: 'commands/s',
+        bars: pipeline.map((p) => ({
+          label: `${p.server} · ${p.window} in flight`,
+          value: p.perSecond,
+          ours: p.server.startsWith('qemu'),
+        })),
+      });
     panels.push({
-      title: 'IPMI commands on established sessions (1 and 4 sessions)',
+      title: 'IPMI commands on established sessions, old method (1 and 4 sessions)',
       unit: 'commands/s',
       bars: r.ipmi.commands.map((c) => ({
         label: `${c.server} · ${c.sessions} session${c.sessions > 1 ? 's' : ''}`,

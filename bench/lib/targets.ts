@@ -80,6 +80,38 @@ export function computeTargets(r: BenchResults): TargetCheck[] {
         met: ours.perSecond >= sim.perSecond * 0.95,
         note: 'met = within 5%',
       });
+      if (kind === 'TS console' && ours.serverCpuUsPerSession !== undefined && sim.serverCpuUsPerSession !== undefined)
+        out.push({
+          part: 'ipmi',
+          target: 'server CPU per session set-up no more than ipmi_sim (TS console)',
+          measured: `${f(ours.serverCpuUsPerSession, 0)} vs ${f(sim.serverCpuUsPerSession, 0)} µs/session${best?.serverCpuUsPerSession !== undefined && best !== sim ? ` (${best.server} ${f(best.serverCpuUsPerSession, 0)})` : ''}`,
+          ratio: x(ours.serverCpuUsPerSession / sim.serverCpuUsPerSession),
+          met: ours.serverCpuUsPerSession <= sim.serverCpuUsPerSession * 1.05,
+          note: 'server cost of open, RAKP 1-4, Get Device ID, close; independent of the client',
+        });
+    }
+    // Commands: the precomputing generator's rows decide (the old live-console rows are reported beside them).
+    for (const w of [...new Set((ip.pipeline ?? []).map((p) => p.window))]) {
+      const rows = (ip.pipeline ?? []).filter((p) => p.window === w);
+      const ours = rows.find((p) => p.server.startsWith('qemu-bmc'));
+      const pyghmi = rows.find((p) => p.server.startsWith('pyghmi'));
+      const best = rows.filter((p) => !p.server.startsWith('qemu-bmc')).sort((a, b) => b.perSecond - a.perSecond)[0];
+      if (!ours || !pyghmi) continue;
+      out.push({
+        part: 'ipmi',
+        target: `commands/s ≥ 3x VirtualBMC (pyghmi), precomputed, ${w} in flight`,
+        measured: `${f(ours.perSecond, 0)} vs ${f(pyghmi.perSecond, 0)} commands/s`,
+        ratio: `${x(ours.perSecond / pyghmi.perSecond)}${best ? `; best peer ${best.server}: ${x(ours.perSecond / best.perSecond)}` : ''}`,
+        met: pyghmi.perSecond > 0 ? ours.perSecond >= 3 * pyghmi.perSecond : 'n/a',
+      });
+      out.push({
+        part: 'ipmi',
+        target: `server CPU per command ≤ 1/3 of VirtualBMC (pyghmi), ${w} in flight`,
+        measured: `${f(ours.serverCpuUsPerCommand)} vs ${f(pyghmi.serverCpuUsPerCommand)} µs/command${best ? ` (${best.server} ${f(best.serverCpuUsPerCommand)})` : ''}`,
+        ratio: `${x(pyghmi.serverCpuUsPerCommand / ours.serverCpuUsPerCommand)} less CPU than pyghmi`,
+        met: ours.serverCpuUsPerCommand * 3 <= pyghmi.serverCpuUsPerCommand,
+        note: 'the same target as CPU cost: independent of the load generator',
+      });
     }
     for (const n of [1, 4]) {
       const rows = ip.commands.filter((c) => c.sessions === n);
@@ -89,10 +121,11 @@ export function computeTargets(r: BenchResults): TargetCheck[] {
       if (!ours || !pyghmi) continue;
       out.push({
         part: 'ipmi',
-        target: `commands/s ≥ 3x VirtualBMC (pyghmi), ${n} session${n > 1 ? 's' : ''}`,
+        target: `commands/s ≥ 3x VirtualBMC (pyghmi), old method (live console), ${n} session${n > 1 ? 's' : ''}`,
         measured: `${f(ours.perSecond, 0)} vs ${f(pyghmi.perSecond, 0)} commands/s`,
         ratio: `${x(ours.perSecond / pyghmi.perSecond)}${best ? `; best peer ${best.server}: ${x(ours.perSecond / best.perSecond)}` : ''}`,
         met: pyghmi.perSecond > 0 ? ours.perSecond >= 3 * pyghmi.perSecond : 'n/a',
+        note: "the generator's own crypto per packet runs on the same 2 cores",
       });
     }
   }

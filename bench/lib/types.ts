@@ -43,6 +43,8 @@ export interface IpmiSessionRow {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Server CPU (CPU time, every thread) per session; absent in runs before 2026-11-26 11:00. */
+  serverCpuUsPerSession?: number;
   firstError?: string;
 }
 
@@ -55,7 +57,7 @@ export interface IpmiCommandRow {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
-  /** Server CPU (utime + stime) per command while measured; absent in runs before 2026-11-26 11:00. */
+  /** Server CPU (CPU time, every thread) per command while measured; absent in runs before 2026-11-26 11:00. */
   serverCpuUsPerCommand?: number;
   firstError?: string;
 }
@@ -74,7 +76,7 @@ export interface IpmiPipelineRow {
   verified: number;
   badReplies: number;
   perSecond: number;
-  /** Server CPU (utime + stime, every thread) during the timed part, per reply. */
+  /** Server CPU (CPU time, every thread) during the timed part, per reply. */
   serverCpuUsPerCommand: number;
   /** Time the generator spent building the requests (outside the clock). */
   prepareMs: number;

@@ -36,6 +36,19 @@ export interface EstablishResult {
   session?: Session;
 }
 
+/** One decoder for every RAKP 1 (a TextDecoder is costly to construct; decode() keeps no state between calls). */
+const USER_NAME_DECODER = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Kuid of the password used last: every session of the same user then shares one key array, and so one KeyObject
+ * (crypto/key-objects.ts caches them per array) instead of building both per session.
+ */
+let lastKuid: { password: string; kuid: Uint8Array } | undefined;
+function cachedUserKey(password: string): Uint8Array {
+  if (lastKuid?.password !== password) lastKuid = { password, kuid: userKey(password) };
+  return lastKuid.kuid;
+}
+
 const refuse = (payload: Uint8Array | undefined, rejected: string): EstablishResult => ({ payload, rejected });
 
 export function openSession(ctx: EstablishContext, payload: Uint8Array): EstablishResult {
@@ -120,7 +133,7 @@ export function rakp1(ctx: EstablishContext, payload: Uint8Array): EstablishResu
   };
   const level = req.role & 0x0f;
   if ((req.role & 0xe0) !== 0 || !isPrivilegeLevel(level)) return fail(RakpStatus.InvalidRole, 'invalid-role');
-  const name = new TextDecoder('utf-8', { fatal: false }).decode(req.userName);
+  const name = USER_NAME_DECODER.decode(req.userName);
   const user = ctx.store.userByName(name);
   if (!user) return fail(RakpStatus.UnauthorizedName, 'unknown-user');
   if (!user.enabled) return fail(RakpStatus.UnauthorizedName, 'disabled-user');
@@ -130,7 +143,7 @@ export function rakp1(ctx: EstablishContext, payload: Uint8Array): EstablishResu
   if (level > minPrivilege(limit, handshake.maxPrivilege)) return fail(RakpStatus.UnauthorizedRole, 'privilege');
   let kuid: Uint8Array;
   try {
-    kuid = userKey(user.password);
+    kuid = cachedUserKey(user.password);
   } catch {
     return fail(RakpStatus.UnauthorizedName, 'unusable-password');
   }
