@@ -39,7 +39,8 @@ export class WatchedCache<T extends KubeObject> {
   #watch: Watching | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
+  /** Bumped by every start(): a loop left over from before a stop() ends instead of running beside the new one. */
+  #generation = 0;
 
   constructor(
     client: KubeClient,
@@ -65,16 +66,16 @@ export class WatchedCache<T extends KubeObject> {
   async start(): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#loop = this.#run();
+    void this.#run(++this.#generation);
     while (!this.#synced && !this.#stopped) await new Promise((r) => setTimeout(r, 50));
   }
 
+  /** Ends the watch at once; a list in flight finishes on its own and is discarded (shutdown does not wait for it). */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#wake?.();
     this.#watch?.stop();
-    await this.#loop;
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -88,13 +89,13 @@ export class WatchedCache<T extends KubeObject> {
     return out;
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
+  async #run(generation: number): Promise<void> {
+    while (!this.#stopped && generation === this.#generation) {
       try {
-        if (!this.#resourceVersion) await this.#list();
+        if (!this.#resourceVersion) await this.#list(generation);
         await this.#watchOnce();
       } catch (err) {
-        if (this.#stopped) break;
+        if (this.#stopped || generation !== this.#generation) break;
         if (err instanceof ApiError && err.status === 410) {
           this.#resourceVersion = ''; // too old: relist at once
           continue;
@@ -112,7 +113,7 @@ export class WatchedCache<T extends KubeObject> {
     }
   }
 
-  async #list(): Promise<void> {
+  async #list(generation: number): Promise<void> {
     const items: KubeObject[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
@@ -125,7 +126,7 @@ export class WatchedCache<T extends KubeObject> {
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion ?? '';
     } while (cont && !this.#stopped);
-    if (this.#stopped) return;
+    if (this.#stopped || generation !== this.#generation) return;
     const listed = new Set(items.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
     for (const [ns, byName] of this.#objects)
       for (const [name, old] of byName)
