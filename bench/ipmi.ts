@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { requireCommand } from '../test/support/require.ts';
 import { AGENT_PASS, AGENT_USER, startAgent } from './lib/agent.ts';
+import { type Baseline, checkoutBaseline } from './lib/baseline.ts';
 import { percentile } from './lib/http-load.ts';
 import { IpmiLanClient } from './lib/ipmi-client.ts';
 import { startIpmiSim, startPyghmiBmc } from './lib/ipmi-peers.ts';
@@ -282,6 +283,7 @@ export async function benchIpmi(o: BenchOptions): Promise<IpmiResults> {
   requireCommand('ipmitool', 'npm run bed -- apt');
   requireCommand('ipmi_sim', 'npm run bed -- apt');
   const targets: Target[] = [];
+  let baseline: Baseline | undefined;
   try {
     const a = await startAgent(process.cwd(), o.workDir, 'ipmi');
     targets.push({
@@ -292,6 +294,23 @@ export async function benchIpmi(o: BenchOptions): Promise<IpmiResults> {
       password: AGENT_PASS,
       stop: a.stop,
     });
+    // BENCH_IPMI_BASELINE=1: the regression baseline's agent too (BENCH_BASELINE or the default, as for Redfish),
+    // labelled "qemu-bmc (<rev>)"; it comes after HEAD, so the targets still read HEAD's rows.
+    if (process.env['BENCH_IPMI_BASELINE']) {
+      baseline = await checkoutBaseline();
+      const b = await startAgent(baseline.root, o.workDir, 'ipmi-baseline');
+      targets.push({
+        label: `qemu-bmc (${baseline.short})`,
+        pid: b.proc.pid,
+        port: b.ipmiPort,
+        user: AGENT_USER,
+        password: AGENT_PASS,
+        stop: b.stop,
+      });
+      notes.push(
+        `qemu-bmc (${baseline.short}): the agent at ${baseline.short} ("${baseline.subject}"), same generator.`,
+      );
+    }
     for (const peer of [await startIpmiSim(o.workDir), await startPyghmiBmc(o.workDir)])
       targets.push({ ...peer, pid: peer.proc.pid });
     // Every server runs for the whole part; each measurement alternates between them and the best round is kept
@@ -335,6 +354,7 @@ export async function benchIpmi(o: BenchOptions): Promise<IpmiResults> {
       );
   } finally {
     for (const t of targets) await t.stop();
+    await baseline?.remove();
   }
   notes.push(
     `Cipher suite ${SUITE} (HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128) everywhere: ipmi_sim (OpenIPMI 2.0.x lanserv) offers ` +
