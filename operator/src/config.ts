@@ -10,6 +10,11 @@ export interface OperatorConfig {
   resyncSeconds: number;
   /** host:port of /healthz, /readyz and /metrics. */
   listen: { host: string; port: number };
+  /**
+   * Who may read /metrics: "kubernetes" (default) asks the apiserver about the scraper's bearer token (TokenReview,
+   * then SubjectAccessReview for GET /metrics); "none" serves it to anyone who can connect.
+   */
+  metricsAuth: 'kubernetes' | 'none';
   leaderElection: boolean;
   leaseName: string;
   leaseNamespace: string;
@@ -48,6 +53,12 @@ function bool(env: Env, name: string, def: boolean): boolean {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(name, `'${raw}' is not true or false`);
+}
+
+function metricsAuth(raw: string | undefined): OperatorConfig['metricsAuth'] {
+  if (raw === undefined || raw === '' || raw === 'kubernetes') return 'kubernetes';
+  if (raw === 'none') return 'none';
+  throw new ConfigError('METRICS_AUTH', `'${raw}' is not kubernetes or none`);
 }
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
@@ -108,6 +119,7 @@ export function loadConfig(env: Env = process.env): OperatorConfig {
     workers: int(env, 'WORKERS', 16, 1, 64),
     resyncSeconds: int(env, 'RESYNC_SECONDS', 300, 10, 86_400),
     listen: hostPort('LISTEN_ADDRESS', env['LISTEN_ADDRESS'] || ':8080'),
+    metricsAuth: metricsAuth(env['METRICS_AUTH']),
     leaderElection: bool(env, 'LEADER_ELECTION', true),
     leaseName,
     leaseNamespace,

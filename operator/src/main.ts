@@ -7,6 +7,7 @@ import { KubeClient } from './kube/client.ts';
 import { loadDefaultConnection, UnsupportedKubeConfig } from './kube/config.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
+import { kubernetesMetricsAuthorizer } from './metrics-auth.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
@@ -79,10 +80,16 @@ async function main(): Promise<void> {
     agentLinks: () => controller.links.counts(),
     isLeader: () => leading,
   });
-  const health = await startHealthServer(config.listen, metrics.registry, () => {
-    if (!leading) return { ok: true, reason: 'standby' };
-    return controller.synced() ? { ok: true, reason: 'leading' } : { ok: false, reason: 'caches not synced' };
-  });
+  if (config.metricsAuth === 'none') log.warn('METRICS_AUTH=none: /metrics answers without credentials');
+  const health = await startHealthServer(
+    config.listen,
+    metrics.registry,
+    () => {
+      if (!leading) return { ok: true, reason: 'standby' };
+      return controller.synced() ? { ok: true, reason: 'leading' } : { ok: false, reason: 'caches not synced' };
+    },
+    config.metricsAuth === 'kubernetes' ? kubernetesMetricsAuthorizer(client) : undefined,
+  );
   log.info(
     { listen: health.address(), identity: config.identity, namespace: config.watchNamespace || '(all)' },
     'operator started',

@@ -100,7 +100,8 @@ export async function startOperator(
     identity,
     logPath,
     log: () => readFileSync(logPath, 'utf8'),
-    metrics: () => httpGet(`http://127.0.0.1:${port}/metrics`),
+    // As Prometheus does it: a ServiceAccount token allowed GET /metrics (the operator asks the apiserver).
+    metrics: async () => httpGet(`http://127.0.0.1:${port}/metrics`, await metricsReaderToken(cluster)),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
@@ -119,9 +120,41 @@ export async function startOperator(
   return proc;
 }
 
-export function httpGet(url: string): Promise<string> {
+const READER_RBAC = `apiVersion: v1
+kind: ServiceAccount
+metadata: { name: metrics-reader, namespace: default }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: test-metrics-reader }
+rules: [{ nonResourceURLs: [/metrics], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: test-metrics-reader }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: test-metrics-reader }
+subjects: [{ kind: ServiceAccount, name: metrics-reader, namespace: default }]
+`;
+const readerTokens = new WeakMap<Cluster, Promise<string>>();
+
+/** A token of a ServiceAccount bound to GET /metrics in this cluster, made once per cluster. */
+export function metricsReaderToken(cluster: Cluster): Promise<string> {
+  let token = readerTokens.get(cluster);
+  if (!token) {
+    token = (async () => {
+      await cluster.kubectl(['apply', '-f', '-'], READER_RBAC);
+      const { stdout } = await cluster.kubectl(['create', 'token', 'metrics-reader', '-n', 'default', '--duration=2h']);
+      return stdout.trim();
+    })();
+    readerTokens.set(cluster, token);
+  }
+  return token;
+}
+
+export function httpGet(url: string, bearerToken?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 5_000 }, (res) => {
+    const headers: Record<string, string> = bearerToken ? { authorization: `Bearer ${bearerToken}` } : {};
+    const req = request(url, { timeout: 5_000, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {

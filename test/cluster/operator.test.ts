@@ -2,6 +2,7 @@
 // reconciles VirtualBMCs applied with kubectl; the test plays the scheduler (the bed has none).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   getJson,
   httpGet,
   kwokNode,
+  metricsReaderToken,
   type OperatorProcess,
   type PodJson,
   schedulePods,
@@ -464,5 +466,36 @@ describe('operator on a real apiserver', () => {
     expect(readFileSync(operator.logPath, 'utf8').split('\n')[0]).toMatch(
       /^\{"level":30,"time":".+","component":"operator"/,
     );
+  });
+
+  it('answers /metrics only to a Kubernetes identity allowed GET /metrics (TokenReview, SubjectAccessReview)', async () => {
+    const url = `http://127.0.0.1:${operator.port}/metrics`;
+    const status = (headers: Record<string, string> = {}) =>
+      new Promise<{ code: number; body: string; challenge: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(url, { headers, timeout: 5_000 }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, body, challenge: res.headers['www-authenticate'] }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const anonymous = await status();
+    expect(anonymous.code).toBe(401);
+    expect(anonymous.challenge).toMatch(/^Bearer /);
+    expect((await status({ authorization: 'Bearer not-a-token' })).code).toBe(401);
+    expect((await status({ authorization: 'Basic YWRtaW46YWRtaW4=' })).code).toBe(401);
+    // A real identity without the RBAC rule is known but refused.
+    await cluster.kubectl(['create', 'serviceaccount', 'no-metrics', '-n', 'default']);
+    const { stdout } = await cluster.kubectl(['create', 'token', 'no-metrics', '-n', 'default']);
+    const refused = await status({ authorization: `Bearer ${stdout.trim()}` });
+    expect(refused.code).toBe(403);
+    expect(refused.body).toMatch(/system:serviceaccount:default:no-metrics may not get \/metrics/);
+    const allowed = await status({ authorization: `Bearer ${await metricsReaderToken(cluster)}` });
+    expect(allowed.code).toBe(200);
+    expect(allowed.body).toMatch(/^qemu_bmc_operator_is_leader 1/m);
   });
 });

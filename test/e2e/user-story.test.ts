@@ -491,8 +491,18 @@ describe('e2e: a real single-node Kubernetes', () => {
       ['-n', OPERATOR_NAMESPACE, 'get', 'service', `${RELEASE}-metrics`],
       '{.spec.clusterIP}',
     );
-    const operatorText = await step('scrape the operator through its metrics Service', async () => {
-      const r = await client('curl', ['-sf', `http://${operatorIp}:8080/metrics`]);
+    const operatorUrl = `http://${operatorIp}:8080/metrics`;
+    const anonymous = await client('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', operatorUrl]);
+    expect(anonymous.stdout).toBe('401');
+    const printed = await step(
+      "docs/operator.md: a ServiceAccount bound to the chart's metrics-reader role scrapes",
+      () => runDocBlock(docBlock(join(repoRoot, 'docs/operator.md'), 'operator-metrics')),
+    );
+    expect(printed).toMatch(/^serviceaccount\/metrics-scraper created$/m);
+    expect(printed.trim().split('\n').at(-1)).toBe('qemu_bmc_operator_is_leader 1');
+    const operatorText = await step('scrape the operator through its metrics Service with that token', async () => {
+      const token = (await kubectl(['-n', OPERATOR_NAMESPACE, 'create', 'token', 'metrics-scraper'])).trim();
+      const r = await client('curl', ['-sf', '-H', `Authorization: Bearer ${token}`, operatorUrl]);
       expect(r.code).toBe(0);
       return r.stdout;
     });
