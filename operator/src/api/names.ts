@@ -11,6 +11,8 @@ export const MANAGED_BY_VALUE = 'qemu-bmc-operator';
 export const ANNOTATION_APPLIED_HASH = `${GROUP}/applied-hash`;
 /** Hash of the pod's desired spec; a different hash means the pod must be recreated (pods are mostly immutable). */
 export const ANNOTATION_POD_HASH = `${GROUP}/pod-spec-hash`;
+/** Short hashes of the pod's parts (each agent variable, image, resources, ...): names what changed in an Event. */
+export const ANNOTATION_POD_PARTS = `${GROUP}/pod-parts`;
 
 /** Label selector for the informers of owned objects. */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;

@@ -5,7 +5,7 @@
 // 1,000 VirtualBMCs the apiserver's objects are ~17 MB of JSON and several times that as JS objects; what is kept
 // is a few hundred bytes per object. Reading a new field of a cached child means adding it here
 // (test/unit/operator/cached.test.ts pins what is kept).
-import { ANNOTATION_APPLIED_HASH, ANNOTATION_POD_HASH, LABEL_INSTANCE } from '../api/names.ts';
+import { ANNOTATION_APPLIED_HASH, ANNOTATION_POD_HASH, ANNOTATION_POD_PARTS, LABEL_INSTANCE } from '../api/names.ts';
 import { API_VERSION, KIND, type VirtualBMC } from '../api/types.ts';
 import type {
   ContainerStatus,
@@ -31,7 +31,7 @@ function childMeta(m: Meta): Meta {
   if (owner !== undefined) out.labels = { [LABEL_INSTANCE]: owner };
   const annotations: Record<string, string> = {};
   let any = false;
-  for (const key of [ANNOTATION_APPLIED_HASH, ANNOTATION_POD_HASH]) {
+  for (const key of [ANNOTATION_APPLIED_HASH, ANNOTATION_POD_HASH, ANNOTATION_POD_PARTS]) {
     const value = m.annotations?.[key];
     if (value !== undefined) {
       annotations[key] = value;

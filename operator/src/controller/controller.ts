@@ -4,6 +4,7 @@ import { keyOf, LABEL_INSTANCE, MANAGED_SELECTOR } from '../api/names.ts';
 import { API_VERSION, PLURAL, type VirtualBMC } from '../api/types.ts';
 import type { OperatorConfig } from '../config.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
 import { WatchedCache } from '../kube/informer.ts';
 import type { KubeObject, PersistentVolumeClaim, Pod, Secret, Service } from '../kube/objects.ts';
 import type { Logger } from '../log.ts';
@@ -18,6 +19,7 @@ export class Controller {
   readonly vbmcs: WatchedCache<VirtualBMC>;
   readonly #caches: WatchedCache<KubeObject>[];
   readonly #log: Logger;
+  readonly #events: EventRecorder;
   readonly #resyncMs: number;
   #resync: NodeJS.Timeout | undefined;
   #started = false;
@@ -56,9 +58,11 @@ export class Controller {
     );
     this.#caches = [secrets, services, pods, pvcs, this.vbmcs] as unknown as WatchedCache<KubeObject>[];
 
+    this.#events = new EventRecorder({ client, instance: config.identity, log: log.child({ part: 'events' }) });
     const reconciler = new Reconciler({
       client,
       log,
+      events: this.#events,
       links: this.links,
       defaultImage: config.agentImage,
       agentEndpoints: config.agentEndpoints,
@@ -119,6 +123,7 @@ export class Controller {
     clearInterval(this.#resync);
     await this.queue.shutdown(timeoutMs);
     this.links.closeAll();
+    await this.#events.flush();
     await Promise.all(this.#caches.map((c) => c.stop()));
   }
 }

@@ -2,13 +2,22 @@
 // cache (server-side apply, our field manager), then compute the status and write it only if it changed.
 import type { AgentLinks } from '../agentlink/links.ts';
 import type { AgentTarget } from '../agentlink/redfish.ts';
-import { ANNOTATION_APPLIED_HASH, ANNOTATION_POD_HASH, childNames, FINALIZER, splitKey } from '../api/names.ts';
+import {
+  ANNOTATION_APPLIED_HASH,
+  ANNOTATION_POD_HASH,
+  ANNOTATION_POD_PARTS,
+  childNames,
+  FINALIZER,
+  splitKey,
+} from '../api/names.ts';
 import { API_VERSION, KIND, type VirtualBMC, type VirtualBMCStatus } from '../api/types.ts';
-import { isNotFound, type KubeClient } from '../kube/client.ts';
+import { isConflict, isNotFound, type KubeClient } from '../kube/client.ts';
+import type { EventRecorder } from '../kube/events.ts';
 import type { KubeObject, PersistentVolumeClaim, Pod, Secret, Service } from '../kube/objects.ts';
 import type { Logger } from '../log.ts';
+import { statusEvents } from '../reconcile/events.ts';
 import { contentHash } from '../reconcile/hash.ts';
-import { desiredPod } from '../reconcile/pod.ts';
+import { changedPodParts, desiredPod } from '../reconcile/pod.ts';
 import { desiredPvcs } from '../reconcile/pvc.ts';
 import {
   credentialsSource,
@@ -35,6 +44,8 @@ export interface ReconcilerDeps {
   caches: Caches;
   links: AgentLinks;
   log: Logger;
+  /** Events on the VirtualBMC, for transitions only (kube/events.ts). */
+  events: EventRecorder;
   defaultImage: string;
   agentEndpoints: Map<string, string>;
 }
@@ -61,6 +72,23 @@ export class Reconciler {
       this.#written.delete(key);
       return undefined;
     }
+    try {
+      return await this.#reconcile(key, vbmc);
+    } catch (err) {
+      // A conflict is a stale cache, retried at once with fresh data: not worth telling the user.
+      if (!isConflict(err))
+        this.#d.events.emit(vbmc, {
+          type: 'Warning',
+          reason: 'ReconcileError',
+          action: 'Reconcile',
+          note: (err as Error).message,
+        });
+      throw err;
+    }
+  }
+
+  async #reconcile(key: string, vbmc: VirtualBMC): Promise<HandlerResult> {
+    const { namespace } = vbmc.metadata;
     if (vbmc.metadata.deletionTimestamp) return this.#finalize(key, vbmc);
     if (!(vbmc.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.#setFinalizers(vbmc, [...(vbmc.metadata.finalizers ?? []), FINALIZER]);
@@ -102,7 +130,15 @@ export class Reconciler {
     const names = childNames(name);
     const pod = this.#d.caches.pod(namespace, names.pod);
     if (pod) {
-      if (!pod.metadata.deletionTimestamp) await this.#d.client.delete(pod, { uid: pod.metadata.uid });
+      if (!pod.metadata.deletionTimestamp) {
+        await this.#d.client.delete(pod, { uid: pod.metadata.uid });
+        this.#d.events.emit(vbmc, {
+          type: 'Normal',
+          reason: 'PodDeleted',
+          action: 'Delete',
+          note: `deleted agent pod ${pod.metadata.name} (cleanup: the VM stops before its Service, Secret and disks go)`,
+        });
+      }
       return { requeueAfterMs: WAIT_MS }; // the pod's delete event brings us back
     }
     const others: (KubeObject | undefined)[] = [
@@ -160,7 +196,17 @@ export class Reconciler {
           }
         : {}),
     });
-    await this.#d.client.apply(secret);
+    const { created } = await this.#d.client.applyTelling(secret);
+    const generated = [
+      ...(missing.tls ? ['the agent TLS certificate'] : []),
+      ...(generatesCredentials && missing.password ? [`credentials for user ${material.username || 'admin'}`] : []),
+    ].join(' and ');
+    this.#d.events.emit(vbmc, {
+      type: 'Normal',
+      reason: created ? 'SecretCreated' : 'SecretUpdated',
+      action: created ? 'Create' : 'Update',
+      note: `${created ? 'created' : 'updated'} Secret ${secretName}${generated ? ` with generated ${generated}` : ''}`,
+    });
     this.#d.log.info(
       { key: `${namespace}/${name}`, generated: { tls: missing.tls, password: missing.password } },
       'secret applied',
@@ -170,16 +216,25 @@ export class Reconciler {
   async #ensureService(vbmc: VirtualBMC): Promise<Service> {
     const desired = desiredService(vbmc);
     const cached = this.#d.caches.service(vbmc.metadata.namespace, desired.metadata.name);
-    return this.#applyIfChanged(desired, cached);
+    return this.#applyIfChanged(desired, cached, () =>
+      this.#d.events.emit(vbmc, {
+        type: 'Normal',
+        reason: 'ServiceCreated',
+        action: 'Create',
+        note: `created Service ${desired.metadata.name} (${desired.spec.type ?? 'ClusterIP'})`,
+      }),
+    );
   }
 
   /** Applies `desired` unless the cached object carries the same applied hash; returns the freshest object. */
-  async #applyIfChanged<T extends KubeObject>(desired: T, cached: T | undefined): Promise<T> {
+  async #applyIfChanged<T extends KubeObject>(desired: T, cached: T | undefined, onCreated?: () => void): Promise<T> {
     const hash = contentHash(desired);
     if (cached && cached.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash && !cached.metadata.deletionTimestamp)
       return cached;
     desired.metadata.annotations = { ...desired.metadata.annotations, [ANNOTATION_APPLIED_HASH]: hash };
-    return this.#d.client.apply(desired);
+    const { object, created } = await this.#d.client.applyTelling(desired);
+    if (created) onCreated?.();
+    return object;
   }
 
   async #ensurePod(vbmc: VirtualBMC, service: Service): Promise<{ pod: Pod | undefined; result: HandlerResult }> {
@@ -188,7 +243,17 @@ export class Reconciler {
     if (!serviceIP) return { pod: undefined, result: { requeueAfterMs: WAIT_MS } };
     const desired = desiredPod(vbmc, { serviceIP, defaultImage: this.#d.defaultImage });
     const pod = this.#d.caches.pod(vbmc.metadata.namespace, desired.metadata.name);
-    if (!pod) return { pod: await this.#d.client.apply(desired), result: undefined };
+    if (!pod) {
+      const { object, created } = await this.#d.client.applyTelling(desired);
+      if (created)
+        this.#d.events.emit(vbmc, {
+          type: 'Normal',
+          reason: 'PodCreated',
+          action: 'Create',
+          note: `created agent pod ${desired.metadata.name}`,
+        });
+      return { pod: object, result: undefined };
+    }
     if (pod.metadata.deletionTimestamp) return { pod, result: { requeueAfterMs: WAIT_MS } };
     const phase = pod.status?.phase;
     const changed =
@@ -204,6 +269,18 @@ export class Reconciler {
         'replacing agent pod',
       );
       await this.#d.client.delete(pod, { uid: pod.metadata.uid });
+      const parts = changedPodParts(
+        pod.metadata.annotations?.[ANNOTATION_POD_PARTS],
+        desired.metadata.annotations?.[ANNOTATION_POD_PARTS],
+      );
+      this.#d.events.emit(vbmc, {
+        type: changed ? 'Normal' : 'Warning',
+        reason: 'PodRecreating',
+        action: 'Delete',
+        note: changed
+          ? `deleted agent pod ${pod.metadata.name} to recreate it: the VirtualBMC spec changed${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`
+          : `deleted agent pod ${pod.metadata.name} to recreate it: it is ${phase}${pod.status?.message ? `: ${pod.status.message}` : ''}`,
+      });
       return { pod, result: { requeueAfterMs: WAIT_MS } };
     }
     return { pod, result: undefined };
@@ -249,7 +326,10 @@ export class Reconciler {
   async #writeStatus(key: string, vbmc: VirtualBMC, status: VirtualBMCStatus): Promise<void> {
     if (statusUnchanged(vbmc.status, status)) return;
     const last = this.#written.get(key);
-    if (last && last.beforeRV === vbmc.metadata.resourceVersion && statusUnchanged(last.status, status)) return;
+    // Until the cache shows our last write, that write is the status before this one.
+    const lagging = last !== undefined && last.beforeRV === vbmc.metadata.resourceVersion;
+    if (lagging && statusUnchanged(last.status, status)) return;
+    const before = lagging ? last.status : vbmc.status;
     try {
       await this.#d.client.apply(
         {
@@ -261,6 +341,7 @@ export class Reconciler {
         { subresource: 'status' },
       );
       this.#written.set(key, { beforeRV: vbmc.metadata.resourceVersion, status });
+      for (const event of statusEvents(before, status)) this.#d.events.emit(vbmc, event);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -42,6 +42,7 @@ export function collectionPath(apiVersion: string, kind: string, namespace: stri
   if (apiVersion === API_VERSION && kind === 'VirtualBMC') return `/apis/${API_VERSION}/namespaces/${ns}/${PLURAL}`;
   if (apiVersion === 'coordination.k8s.io/v1' && kind === 'Lease')
     return `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
+  if (apiVersion === 'events.k8s.io/v1' && kind === 'Event') return `/apis/events.k8s.io/v1/namespaces/${ns}/events`;
   throw new Error(`no path known for ${apiVersion} ${kind}`);
 }
 
@@ -149,6 +150,11 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.#exchange<T>(method, path, options)).body;
+  }
+
+  /** A request that also tells the HTTP status (an apply answers 201 when it created the object). */
+  async #exchange<T>(method: string, path: string, options: RequestOptions): Promise<{ status: number; body: T }> {
     const { base, headers: auth } = await this.#prepare(this.#agent);
     const url = this.#url(path, options.query);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -157,7 +163,7 @@ export class KubeClient {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<{ status: number; body: T }>((resolve, reject) => {
       const req = this.#transport(url)(url, { ...base, method, headers, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -171,7 +177,7 @@ export class KubeClient {
             body = undefined;
           }
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve(body as T);
+          if (status >= 200 && status < 300) return resolve({ status, body: body as T });
           reject(apiError(method, url, status, body, text));
         });
       });
@@ -263,12 +269,25 @@ export class KubeClient {
   }
 
   /** Server-side apply with the operator's field manager; force takes over fields from other managers. */
-  apply<T extends KubeObject>(obj: T, opts: { subresource?: 'status'; force?: boolean } = {}): Promise<T> {
+  async apply<T extends KubeObject>(obj: T, opts: { subresource?: 'status'; force?: boolean } = {}): Promise<T> {
+    return (await this.applyTelling(obj, opts)).object;
+  }
+
+  /** apply(), also telling whether the apply created the object (the apiserver answers 201 Created then). */
+  async applyTelling<T extends KubeObject>(
+    obj: T,
+    opts: { subresource?: 'status'; force?: boolean } = {},
+  ): Promise<{ object: T; created: boolean }> {
     this.#wrote('apply', opts.subresource ? `${obj.kind}/status` : obj.kind);
     const path = objectPath(obj) + (opts.subresource ? `/${opts.subresource}` : '');
     const query: Record<string, string> = { fieldManager: FIELD_MANAGER };
     if (opts.force ?? true) query['force'] = 'true';
-    return this.request<T>('PATCH', path, { body: obj, contentType: 'application/apply-patch+yaml', query });
+    const { status, body } = await this.#exchange<T>('PATCH', path, {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query,
+    });
+    return { object: body, created: status === 201 };
   }
 
   /** JSON merge patch (RFC 7386) of an object or its subresource. */

@@ -2,7 +2,7 @@
 // (see docs/operator.md): the operator decides when a spec change restarts the VM and deletes the pod first
 // on cleanup, so the VM shuts down before its disks go away.
 import { createHash } from 'node:crypto';
-import { ANNOTATION_POD_HASH, childNames, ownerLabels, ownerReference } from '../api/names.ts';
+import { ANNOTATION_POD_HASH, ANNOTATION_POD_PARTS, childNames, ownerLabels, ownerReference } from '../api/names.ts';
 import type { VirtualBMC } from '../api/types.ts';
 import type { Pod } from '../kube/objects.ts';
 import { effectiveSpec, quantityToQemuSize } from './defaults.ts';
@@ -215,6 +215,45 @@ export function desiredPod(vbmc: VirtualBMC, inputs: PodInputs): Pod {
     },
     spec: podSpec,
   };
-  pod.metadata.annotations = { ...annotations, [ANNOTATION_POD_HASH]: contentHash({ annotations, spec: podSpec }) };
+  // The parts annotation is not in the hash: adding it replaced no pod that predates it.
+  pod.metadata.annotations = {
+    ...annotations,
+    [ANNOTATION_POD_HASH]: contentHash({ annotations, spec: podSpec }),
+    [ANNOTATION_POD_PARTS]: podParts(annotations, podSpec),
+  };
   return pod;
+}
+
+const shortHash = (value: unknown) => contentHash(value).slice(0, 6);
+
+/**
+ * "name=hash,..." for the parts of a pod a user can tell apart: each agent variable by name, the image, resources,
+ * volumes, init containers, network attachments, and the rest. Compared by changedPodParts().
+ */
+export function podParts(annotations: Record<string, string>, podSpec: Record<string, unknown>): string {
+  const { containers, initContainers, volumes, ...rest } = podSpec as {
+    containers: { env?: { name: string }[]; image?: string; imagePullPolicy?: string; resources?: unknown }[];
+    initContainers?: unknown;
+    volumes?: unknown;
+  };
+  const [agent, ...others] = containers;
+  const { env = [], image, imagePullPolicy, resources, ...container } = agent ?? {};
+  const parts: [string, unknown][] = [
+    ...env.map((e): [string, unknown] => [e.name, e]),
+    ['image', [image, imagePullPolicy]],
+    ['resources', resources],
+    ['volumes', volumes],
+    ['initContainers', initContainers],
+    ['networks', annotations],
+    ['pod', [rest, container, others]],
+  ];
+  return parts.map(([name, value]) => `${name}=${shortHash(value ?? null)}`).join(',');
+}
+
+/** The parts that differ between two podParts() values (none known when the old pod predates the annotation). */
+export function changedPodParts(before: string | undefined, after: string | undefined): string[] {
+  if (!before || !after) return [];
+  const parse = (s: string) => new Map(s.split(',').map((p) => p.split('=') as [string, string]));
+  const [a, b] = [parse(before), parse(after)];
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
 }
