@@ -47,6 +47,40 @@ interface Owned {
 
 const condition = (v: VbmcJson, type: string) => v.status?.conditions?.find((c) => c.type === type);
 
+interface EventJson {
+  metadata: { name: string };
+  type: string;
+  reason: string;
+  action: string;
+  note: string;
+  reportingController: string;
+  reportingInstance: string;
+  regarding: { kind: string; name: string; uid: string };
+  series?: { count: number };
+}
+
+/** The events.k8s.io Events about one VirtualBMC, oldest first. */
+async function eventsAbout(cluster: Cluster, name: string): Promise<EventJson[]> {
+  const list = await getJson<{ items: (EventJson & { eventTime: string })[] }>(cluster, [
+    'get',
+    'events.events.k8s.io',
+    '-n',
+    NS,
+    '--field-selector',
+    `regarding.name=${name},regarding.kind=VirtualBMC`,
+  ]);
+  return list.items.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+}
+
+/** Waits until an Event with this reason (and a note matching) exists about the VirtualBMC. */
+function eventWith(cluster: Cluster, name: string, reason: string, note: RegExp = /./): Promise<EventJson> {
+  return waitFor(
+    `Event ${reason} on ${name}`,
+    async () => (await eventsAbout(cluster, name)).find((e) => e.reason === reason && note.test(e.note)),
+    120,
+  );
+}
+
 describe('operator on a real apiserver', () => {
   let cluster: Cluster;
   let dir: string;
@@ -62,7 +96,11 @@ describe('operator on a real apiserver', () => {
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/virtualbmcs.qemu-bmc.dev', '--timeout=60s']);
     await cluster.kubectl(['apply', '-f', '-'], kwokNode);
     // The agent for VirtualBMC "live" runs on loopback, not behind its (unroutable) Service IP.
-    operator = await startOperator(cluster, dir, 'op-a', { AGENT_ENDPOINTS: `${NS}/live=127.0.0.1:${agentPort}` });
+    // Resync every 10 s (the minimum), so the unchanged resyncs whose Events are counted happen within the test.
+    operator = await startOperator(cluster, dir, 'op-a', {
+      AGENT_ENDPOINTS: `${NS}/live=127.0.0.1:${agentPort}`,
+      RESYNC_SECONDS: '10',
+    });
   });
 
   afterAll(async () => {
@@ -123,6 +161,28 @@ describe('operator on a real apiserver', () => {
     const password = Buffer.from(secret.data['password'] ?? '', 'base64').toString();
     expect(password).toHaveLength(20);
     expect(password).not.toBe('password');
+
+    // Events on the VirtualBMC say what was created: the Secret by name (never the password), Service, pod.
+    const secretEvent = await eventWith(cluster, 'node1', 'SecretCreated');
+    expect(secretEvent).toMatchObject({
+      type: 'Normal',
+      action: 'Create',
+      note: 'created Secret node1-bmc: generated the agent TLS certificate and credentials for user admin',
+      reportingController: 'qemu-bmc.dev/operator',
+      reportingInstance: 'op-a',
+      regarding: { kind: 'VirtualBMC', name: 'node1', uid: vbmc.metadata.uid },
+    });
+    await eventWith(cluster, 'node1', 'ServiceCreated', /^created Service node1-bmc \(ClusterIP\)$/);
+    await eventWith(cluster, 'node1', 'PodCreated', /^created agent pod node1-bmc$/);
+    const all = await eventsAbout(cluster, 'node1');
+    expect(JSON.stringify(all)).not.toContain(password);
+    // Each happened once.
+    expect(
+      all
+        .filter((e) => e.reason.endsWith('Created'))
+        .map((e) => `${e.reason} x${e.series?.count ?? 1}`)
+        .sort(),
+    ).toEqual(['PodCreated x1', 'SecretCreated x1', 'ServiceCreated x1']);
   });
 
   it('status shows endpoints and explains why it is not Ready while the pod is unscheduled', async () => {
@@ -155,6 +215,18 @@ describe('operator on a real apiserver', () => {
       120,
     );
     expect(envOf(after)['VM_CPUS']).toBe('3');
+    // The Event says why the pod was recreated, naming what changed.
+    await eventWith(
+      cluster,
+      'node1',
+      'PodRecreating',
+      /^deleted agent pod node1-bmc to recreate it: the VirtualBMC spec changed \(VM_CPUS\)$/,
+    );
+    await waitFor(
+      'a second PodCreated (a series)',
+      async () => (await eventsAbout(cluster, 'node1')).find((e) => e.reason === 'PodCreated' && e.series?.count === 2),
+      120,
+    );
     const v = await waitFor(
       'observedGeneration 2',
       async () => {
@@ -341,6 +413,8 @@ describe('operator on a real apiserver', () => {
     });
     expect(ready.status?.powerState).toBe('Off');
     expect(condition(ready, 'AgentReachable')?.status).toBe('True');
+    await eventWith(cluster, 'live', 'Ready', /^Ready: the BMC answers on its endpoints$/);
+    await eventWith(cluster, 'live', 'PowerOff', /^the agent reports the VM powered off$/);
 
     const reset = (type: string) =>
       new Promise<number | undefined>((resolve, reject) => {
@@ -378,6 +452,12 @@ describe('operator on a real apiserver', () => {
     expect(await shows('On')).toContain(`${ready.status?.serviceIP}:623`);
     expect(await reset('ForceOff')).toBeLessThan(300);
     await shows('Off');
+    await eventWith(cluster, 'live', 'PowerOn', /^the agent reports the VM powered on$/);
+    await waitFor(
+      'PowerOff x2',
+      async () => (await eventsAbout(cluster, 'live')).find((e) => e.reason === 'PowerOff' && e.series?.count === 2),
+      40,
+    );
     // The same through IPMI, as MAAS drives it.
     const ipmitool = requireCommand('ipmitool', 'npm run bed -- apt');
     const lan = [
@@ -396,6 +476,25 @@ describe('operator on a real apiserver', () => {
     await shows('On');
     await execFileAsync(ipmitool, [...lan, 'chassis', 'power', 'off']);
     await shows('Off');
+    // Each repeat is the same Event again: a series, not new objects.
+    for (const [reason, count] of [
+      ['PowerOn', 2],
+      ['PowerOff', 3],
+    ] as const)
+      await waitFor(
+        `${reason} x${count}`,
+        async () => (await eventsAbout(cluster, 'live')).find((e) => e.reason === reason && e.series?.count === count),
+        40,
+      );
+    // What a user sees.
+    const { stdout: described } = await cluster.kubectl(['describe', 'vbmc', 'live', '-n', NS]);
+    const eventsSection = described.slice(described.indexOf('\nEvents:'));
+    expect(eventsSection).toMatch(/Normal\s+PodCreated\s+\S+\s+qemu-bmc\.dev\/operator\s+created agent pod live-bmc/);
+    expect(eventsSection).toMatch(/Normal\s+Ready\s+.*Ready: the BMC answers on its endpoints/);
+    expect(eventsSection).toMatch(/Normal\s+PowerOn\s+\S+ \(x2 over \S+\)\s+.*the agent reports the VM powered on/);
+    expect(eventsSection).toMatch(/Normal\s+PowerOff\s+\S+ \(x3 over \S+\)\s+.*the agent reports the VM powered off/);
+    writeFileSync(join(dir, 'describe-live.txt'), described);
+    if (process.env['QEMU_BMC_SHOW_DESCRIBE']) process.stdout.write(described);
     // A boot override set over IPMI appears in the status.
     await execFileAsync(ipmitool, [...lan, 'chassis', 'bootdev', 'pxe']);
     const boot = await waitFor(
@@ -428,6 +527,41 @@ describe('operator on a real apiserver', () => {
     );
     expect(gone.status?.powerState).toBe('Unknown');
     expect(condition(gone, 'Ready')?.status).toBe('False');
+    // Losing a Ready BMC is a Warning carrying the status's reason and message.
+    const lost = await eventWith(cluster, 'live', 'AgentUnreachable', /^not Ready \(was Ready\): /);
+    expect(lost.type).toBe('Warning');
+    expect(lost.note.length).toBeGreaterThan('not Ready (was Ready): '.length);
+  });
+
+  it('unchanged reconciles (resyncs every 10 s here) record no Event', async () => {
+    const snapshot = async () => {
+      const { stdout } = await cluster.kubectl(['get', 'events.events.k8s.io', '-n', NS, '-o', 'json']);
+      const list = JSON.parse(stdout) as { items: EventJson[] };
+      return list.items
+        .filter((e) => e.reportingController === 'qemu-bmc.dev/operator')
+        .map((e) => `${e.metadata.name} ${e.reason} x${e.series?.count ?? 1}`)
+        .sort();
+    };
+    const reconciles = async () =>
+      Number(/^qemu_bmc_operator_reconcile_total\{result="success"\} (\d+)/m.exec(await operator.metrics())?.[1]);
+    // Quiet first: the last Event written a while ago (the agent link's retries change no condition's reason).
+    let before = await snapshot();
+    await waitFor(
+      'no new Event for 6 s',
+      async () => {
+        await new Promise((r) => setTimeout(r, 6_000));
+        const now = await snapshot();
+        const same = JSON.stringify(now) === JSON.stringify(before);
+        before = now;
+        return same;
+      },
+      10,
+      0,
+    );
+    const reconcilesBefore = await reconciles();
+    await new Promise((r) => setTimeout(r, 25_000));
+    expect(await reconciles()).toBeGreaterThan(reconcilesBefore + 4); // two resyncs of every VirtualBMC at least
+    expect(await snapshot()).toEqual(before);
   });
 
   it('deleting a VirtualBMC removes every child, then the finalizer and the object', async () => {

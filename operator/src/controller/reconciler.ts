@@ -205,7 +205,7 @@ export class Reconciler {
       type: 'Normal',
       reason: created ? 'SecretCreated' : 'SecretUpdated',
       action: created ? 'Create' : 'Update',
-      note: `${created ? 'created' : 'updated'} Secret ${secretName}${generated ? ` with generated ${generated}` : ''}`,
+      note: `${created ? 'created' : 'updated'} Secret ${secretName}${generated ? `: generated ${generated}` : ''}`,
     });
     this.#d.log.info(
       { key: `${namespace}/${name}`, generated: { tls: missing.tls, password: missing.password } },

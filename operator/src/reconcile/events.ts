@@ -38,7 +38,8 @@ export function statusEvents(prev: VirtualBMCStatus | undefined, next: VirtualBM
       type: 'Normal',
       reason: powerReason,
       action: 'PowerChange',
-      note: `the agent reports the VM powered ${np === 'On' ? 'on' : 'off'} (was ${pp})`,
+      // Not "(was ...)": the state before may be Unknown or PoweringOn, and the same note makes repeats one series.
+      note: `the agent reports the VM powered ${np === 'On' ? 'on' : 'off'}`,
     });
   }
   const [pd, nd] = [cond(prev, 'Degraded'), cond(next, 'Degraded')];

@@ -69,7 +69,7 @@ describe('status events', () => {
         type: 'Normal',
         reason: 'PowerOff',
         action: 'PowerChange',
-        note: 'the agent reports the VM powered off (was Unknown)',
+        note: 'the agent reports the VM powered off',
       },
     ]);
     const lost = computeStatus({
@@ -114,7 +114,7 @@ describe('status events', () => {
         type: 'Normal',
         reason: 'PowerOn',
         action: 'PowerChange',
-        note: 'the agent reports the VM powered on (was Off)',
+        note: 'the agent reports the VM powered on',
       },
     ]);
     expect(reasons(statusEvents(ready('On'), ready('Off')))).toEqual(['Normal/PowerOff']);
