@@ -104,6 +104,8 @@ describe('Helm chart', () => {
       ).stdout.trim();
     expect(await can('patch', 'virtualbmcs.qemu-bmc.dev/status')).toMatch(/^yes/);
     expect(await can('create', 'pods')).toMatch(/^yes/);
+    expect(await can('create', 'events.events.k8s.io')).toMatch(/^yes/);
+    expect(await can('patch', 'events.events.k8s.io')).toMatch(/^yes/);
     expect(await can('delete', 'nodes')).toMatch(/no/);
     expect(await can('create', 'clusterroles')).toMatch(/no/);
   });

@@ -83,6 +83,9 @@ describe('operator with least-privilege RBAC', () => {
     expect(await can('create', 'deployments.apps', '-n', NS)).toBe('no');
     expect(await can('create', 'pods', '--subresource=exec', '-n', NS)).toBe('no');
     expect(await can('create', 'pods', '-n', NS)).toBe('yes');
+    expect(await can('create', 'events.events.k8s.io', '-n', NS)).toBe('yes');
+    expect(await can('patch', 'events.events.k8s.io', '-n', NS)).toBe('yes');
+    expect(await can('delete', 'events.events.k8s.io', '-n', NS)).toBe('no');
   });
 
   it('reconciles a VirtualBMC, writes its status and cleans up, with only those rights', async () => {
@@ -109,6 +112,23 @@ describe('operator with least-privilege RBAC', () => {
       SYSTEM_NS,
     ]);
     expect(lease.spec.holderIdentity).toBe('op-rbac');
+    // Its Events were written with those rights too.
+    const events = await waitFor(
+      'Events on node1',
+      async () => {
+        const list = await getJson<{ items: { reason: string; reportingInstance: string }[] }>(cluster, [
+          'get',
+          'events.events.k8s.io',
+          '-n',
+          NS,
+          '--field-selector',
+          'regarding.name=node1',
+        ]);
+        return list.items.some((e) => e.reason === 'PodCreated') ? list.items : undefined;
+      },
+      60,
+    );
+    expect(events.map((e) => e.reportingInstance)).toContain('op-rbac');
     await cluster.kubectl(['delete', 'vbmc', 'node1', '-n', NS, '--timeout=60s']);
     const { stdout } = await cluster.kubectl(['get', 'pods,services,secrets,pvc', '-n', NS, '-o', 'name']);
     expect(stdout.trim()).toBe('');

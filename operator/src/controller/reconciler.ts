@@ -326,10 +326,10 @@ export class Reconciler {
   async #writeStatus(key: string, vbmc: VirtualBMC, status: VirtualBMCStatus): Promise<void> {
     if (statusUnchanged(vbmc.status, status)) return;
     const last = this.#written.get(key);
-    // Until the cache shows our last write, that write is the status before this one.
-    const lagging = last !== undefined && last.beforeRV === vbmc.metadata.resourceVersion;
-    if (lagging && statusUnchanged(last.status, status)) return;
-    const before = lagging ? last.status : vbmc.status;
+    if (last && last.beforeRV === vbmc.metadata.resourceVersion && statusUnchanged(last.status, status)) return;
+    // Events diff against the status we last wrote: the cache can lag it by more than one write (a finalizer patch
+    // in between changes the resourceVersion without bringing our status), and only we write the status.
+    const before = last?.status ?? vbmc.status;
     try {
       await this.#d.client.apply(
         {
