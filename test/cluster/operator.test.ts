@@ -587,6 +587,8 @@ describe('operator on a real apiserver', () => {
     expect(stdout.trim()).toBe('');
     // The user's own credentials Secret is never touched by cleanup of another VirtualBMC.
     await cluster.kubectl(['get', 'secret', 'lab-bmc-credentials', '-n', NS]);
+    // The cleanup's pod delete is an Event too (Events outlive their object until their TTL).
+    await eventWith(cluster, 'node1', 'PodDeleted', /^deleted agent pod node1-bmc \(cleanup: /);
   });
 
   it('serves /healthz, /readyz and /metrics with reconcile and power-state metrics', async () => {
