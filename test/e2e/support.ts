@@ -4,8 +4,7 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AGENT_IMAGE, buildImage, OPERATOR_IMAGE, runCommand } from '../container/support.ts';
+import { AGENT_IMAGE, buildImage, OPERATOR_IMAGE, runCommand, waitFor } from '../container/support.ts';
 import { guestFixture } from '../support/guest.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -41,26 +40,8 @@ export async function step<T>(name: string, body: () => Promise<T> | T): Promise
   }
 }
 
-/** Polls `check` until it returns something other than undefined; fails with the last observation. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  intervalMs = 1_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** Polls until the check returns something other than undefined (bounded); the container suite's helper. */
+export { waitFor as eventually };
 
 export interface Run {
   code: number;

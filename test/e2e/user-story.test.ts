@@ -86,6 +86,19 @@ async function guestLog(): Promise<string> {
   return kubectl(['-n', NAMESPACE, 'exec', `${name}-bmc`, '--', 'cat', GUEST_LOG]).catch(() => '');
 }
 
+/** The guest finished its script more than `before` times and powered off; the CR shows Off. */
+async function guestRanAgainAndPoweredOff(before: number): Promise<void> {
+  await eventually(
+    'one more QBMC-END in the guest console',
+    async () => (guestRuns(await guestLog()) > before ? true : undefined),
+    300_000,
+    2_000,
+  );
+  await eventually('POWER=Off', async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined), 120_000);
+}
+
+const guestRuns = (log: string): number => (log.match(/^QBMC-END rc=0$/gm) ?? []).length;
+
 /** The VirtualBMC's row as `kubectl get vbmc` prints it. */
 async function vbmcRow(): Promise<Record<string, string>> {
   const out = await kubectl(['-n', NAMESPACE, 'get', 'vbmc', name]);
@@ -412,18 +425,7 @@ describe('e2e: a real single-node Kubernetes', () => {
         expect(conditions.find((c) => c.type === 'Completed')?.status).toBe('True');
       });
       // The Job's power-on boots the guest again; its script runs and it powers off again.
-      await step('the VM ran again and powered off; kubectl get vbmc shows Off', async () => {
-        await eventually(
-          'a second QBMC-END in the guest console',
-          async () => {
-            const ends = (await guestLog()).match(/^QBMC-END rc=0$/gm) ?? [];
-            return ends.length >= 2 ? true : undefined;
-          },
-          300_000,
-          2_000,
-        );
-        await eventually('POWER=Off', async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined), 120_000);
-      });
+      await step('the VM ran again and powered off; kubectl get vbmc shows Off', () => guestRanAgainAndPoweredOff(1));
     } catch (error) {
       progress(`rufio log tail:\n${rufio.logs().split('\n').slice(-30).join('\n')}`);
       throw error;
@@ -461,23 +463,16 @@ describe('e2e: a real single-node Kubernetes', () => {
         provision_state: 'manageable',
         power_state: 'power off',
       });
-      const guestRunsBefore = ((await guestLog()).match(/^QBMC-END rc=0$/gm) ?? []).length;
+      const runsBefore = guestRuns(await guestLog());
       const on = await step('docs/examples/ironic/power-on.sh through the redfish node', () =>
         ironic.runExample('power-on.sh', { NODE: 'node1-redfish' }),
       );
       expect(on.stdout.trim().split('\n').pop()).toBe('power on');
       expect(ironic.logs()).toContain(clusterIp);
       // The guest runs its script once more and powers itself off.
-      await step('the VM ran again and powered off; kubectl get vbmc shows Off', async () => {
-        await eventually(
-          'one more QBMC-END in the guest console',
-          async () =>
-            ((await guestLog()).match(/^QBMC-END rc=0$/gm) ?? []).length > guestRunsBefore ? true : undefined,
-          300_000,
-          2_000,
-        );
-        await eventually('POWER=Off', async () => ((await vbmcRow())['POWER'] === 'Off' ? true : undefined), 120_000);
-      });
+      await step('the VM ran again and powered off; kubectl get vbmc shows Off', () =>
+        guestRanAgainAndPoweredOff(runsBefore),
+      );
     } catch (error) {
       progress(`ironic log tail:\n${ironic.logs().split('\n').slice(-30).join('\n')}`);
       throw error;
@@ -533,6 +528,15 @@ describe('e2e: a real single-node Kubernetes', () => {
   });
 
   it('kubectl delete of the VirtualBMC removes the pod (and QEMU), the Service, the Secret and the claims', async () => {
+    // What happened, as `kubectl describe vbmc` tells it (the operator's Events on the VirtualBMC).
+    const described = await step('kubectl describe vbmc: the Events', () =>
+      kubectl(['-n', NAMESPACE, 'describe', 'vbmc', name]),
+    );
+    const events = described.slice(described.indexOf('Events:'));
+    progress(`kubectl describe vbmc ${name} (Events):\n${events}`);
+    for (const reason of ['SecretCreated', 'ServiceCreated', 'PodCreated', 'Ready', 'PowerOn', 'PowerOff'])
+      expect(events).toMatch(new RegExp(`\\b${reason}\\b`));
+    expect(events).not.toContain(password);
     const podUid = await jsonpath(['-n', NAMESPACE, 'get', 'pod', `${name}-bmc`], '{.metadata.uid}');
     expect(podProcesses(podUid).length).toBeGreaterThan(0); // the agent (node) runs in the pod's cgroup
     await step('kubectl delete vbmc', () =>

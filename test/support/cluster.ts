@@ -16,6 +16,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
+import { terminate } from './child.ts';
 import { defaultRouteAddress, type RunningNode, startNode } from './node.ts';
 import { freePorts } from './ports.ts';
 import { requireFile } from './require.ts';
@@ -24,7 +25,6 @@ const installHint = 'npm run bed -- k8s';
 const serviceClusterIpRange = '10.96.0.0/16';
 const podCidr = '10.244.0.0/16';
 const readyAttempts = 240; // x 500 ms: a cold apiserver on two busy cores can take a minute
-const stopGraceMs = 10_000;
 
 export interface ClusterOptions {
   /** Start kwok, managing every Node, with stages that make Nodes Ready and bound Pods Running. Default false. */
@@ -429,19 +429,6 @@ function runCommand(binary: string, args: string[], env: NodeJS.ProcessEnv, inpu
     );
     if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();
-  });
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
 

@@ -17,6 +17,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { hasExited, terminate } from './child.ts';
 import { freePorts } from './ports.ts';
 import { requireCommand, requireFile } from './require.ts';
 
@@ -217,10 +218,6 @@ function tail(path: string, lines: number): string {
   }
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
 async function waitFor(
   what: string,
   child: ChildProcess,
@@ -228,23 +225,12 @@ async function waitFor(
   ready: () => boolean | Promise<boolean>,
 ): Promise<void> {
   for (let attempt = 0; attempt < readyAttempts; attempt++) {
-    if (exited(child)) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}):\n${tail(logPath, 30)}`);
+    if (hasExited(child))
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}):\n${tail(logPath, 30)}`);
     if (await Promise.resolve(ready()).catch(() => false)) return;
     await sleep(500);
   }
   throw new Error(`${what} not ready after ${readyAttempts / 2}s:\n${tail(logPath, 30)}`);
-}
-
-function terminate(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (exited(child) || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 function containerdConfig(root: string): string {
@@ -418,7 +404,7 @@ export async function startNode(inputs: NodeInputs): Promise<RunningNode> {
     log(`node: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   };
   const killOnExit = (): void => {
-    for (const child of processes) if (!exited(child)) child.kill('SIGKILL');
+    for (const child of processes) if (!hasExited(child)) child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
 

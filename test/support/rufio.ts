@@ -5,18 +5,18 @@
  *
  * The binary and CRDs come from test/env/rufio.sh (`npm run bed -- rufio`), keyed by test/env/rufio/go.mod + go.sum.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { terminate } from './child.ts';
 import type { CommandResult } from './cluster.ts';
 import { requireFile } from './require.ts';
 
 const installHint = 'npm run bed -- rufio';
 const moduleDir = join(import.meta.dirname, '..', 'env', 'rufio');
 const readyAttempts = 120; // x 500 ms
-const stopGraceMs = 10_000;
 
 export interface RufioOptions {
   /** Kubeconfig the controller uses (an admin one: Rufio reads Secrets and writes Machine/Job/Task status). */
@@ -110,16 +110,4 @@ function readLog(path: string): string {
   } catch {
     return '';
   }
-}
-
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
