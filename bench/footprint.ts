@@ -47,6 +47,47 @@ async function bareNodeRss(logDir: string, idleMs: number): Promise<number> {
   }
 }
 
+interface WarmMeasure {
+  startMs: number[];
+  idle: number;
+  load: number;
+  peak: number;
+}
+
+/**
+ * `starts` warm starts on the same state dir (start to first Redfish 200 each); the last one stays up for its RSS:
+ * idle after `idleMs`, under Redfish load for `loadMs`, and the peak.
+ */
+async function warmStartsThenRss(
+  workDir: string,
+  tag: string,
+  where: { stateDir: string; entry?: string },
+  starts: number,
+  idleMs: number,
+  loadMs: number,
+): Promise<WarmMeasure> {
+  const startMs: number[] = [];
+  for (let i = 0; ; i++) {
+    const a = await startAgent(process.cwd(), workDir, `${tag}${i}`, { ...where, keepState: true });
+    startMs.push(a.firstOkMs);
+    if (i < starts - 1) {
+      await a.stop();
+      continue;
+    }
+    try {
+      await sleep(idleMs);
+      const idle = rssMiB(a.proc.pid) ?? Number.NaN;
+      const token = await redfishSession(a.redfishUrl, AGENT_USER, AGENT_PASS);
+      const headers = { 'X-Auth-Token': token };
+      const load = await rssUnderLoad(a.proc.pid, `${a.redfishUrl}/redfish/v1/Systems/1`, headers, loadMs);
+      const peak = peakRssMiB(a.proc.pid) ?? Number.NaN;
+      return { startMs, idle, load, peak };
+    } finally {
+      await a.stop();
+    }
+  }
+}
+
 export async function benchFootprint(o: BenchOptions): Promise<FootprintResults> {
   const starts = o.quick ? 2 : 5;
   const idleMs = o.quick ? 3_000 : 10_000;
@@ -63,88 +104,32 @@ export async function benchFootprint(o: BenchOptions): Promise<FootprintResults>
   const stateDir = mkdtempSync(join(tmpdir(), 'qemu-bmc-bench-footprint-'));
   try {
     const cold: number[] = [];
-    const warm: number[] = [];
     for (let i = 0; i < starts; i++) {
       const a = await startAgent(process.cwd(), o.workDir, `cold${i}`, { entry });
       cold.push(a.firstOkMs);
       await a.stop();
     }
-    // The last run keeps going for the RSS measurements.
-    for (let i = 0; i < starts; i++) {
-      const a = await startAgent(process.cwd(), o.workDir, `warm${i}`, { stateDir, keepState: true, entry });
-      warm.push(a.firstOkMs);
-      if (i < starts - 1) {
-        await a.stop();
-        continue;
-      }
-      try {
-        await sleep(idleMs);
-        const idle = rssMiB(a.proc.pid) ?? Number.NaN;
-        const token = await redfishSession(a.redfishUrl, AGENT_USER, AGENT_PASS);
-        const load = await rssUnderLoad(
-          a.proc.pid,
-          `${a.redfishUrl}/redfish/v1/Systems/1`,
-          { 'X-Auth-Token': token },
-          loadMs,
-        );
-        const peak = peakRssMiB(a.proc.pid) ?? Number.NaN;
-        rows.push({
-          server: 'qemu-bmc (cold start)',
-          startMs: cold,
-          rssIdleMiB: idle,
-          rssLoadMiB: load,
-          rssPeakMiB: peak,
-        });
-        rows.push({
-          server: 'qemu-bmc (warm start)',
-          startMs: warm,
-          rssIdleMiB: idle,
-          rssLoadMiB: load,
-          rssPeakMiB: peak,
-        });
-        say(
-          `qemu-bmc: start cold ${cold.map((v) => v.toFixed(0)).join('/')} ms, warm ${warm.map((v) => v.toFixed(0)).join('/')} ms; ` +
-            `RSS idle ${idle.toFixed(1)} MiB, load ${load.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB [load ${loadAverage()[0]}]`,
-        );
-      } finally {
-        await a.stop();
-      }
-    }
+    const bundle = await warmStartsThenRss(o.workDir, 'warm', { stateDir, entry }, starts, idleMs, loadMs);
+    const rss = { rssIdleMiB: bundle.idle, rssLoadMiB: bundle.load, rssPeakMiB: bundle.peak };
+    rows.push({ server: 'qemu-bmc (cold start)', startMs: cold, ...rss });
+    rows.push({ server: 'qemu-bmc (warm start)', startMs: bundle.startMs, ...rss });
+    say(
+      `qemu-bmc: start cold ${cold.map((v) => v.toFixed(0)).join('/')} ms, warm ${bundle.startMs.map((v) => v.toFixed(0)).join('/')} ms; ` +
+        `RSS idle ${bundle.idle.toFixed(1)} MiB, load ${bundle.load.toFixed(1)} MiB, peak ${bundle.peak.toFixed(1)} MiB [load ${loadAverage()[0]}]`,
+    );
     // The TypeScript sources (`node bmc-agent/src/main.ts`, what the tests run in-process), warm, for reference.
-    const sourceWarm: number[] = [];
-    for (let i = 0; i < starts; i++) {
-      const a = await startAgent(process.cwd(), o.workDir, `src${i}`, { stateDir, keepState: true });
-      sourceWarm.push(a.firstOkMs);
-      if (i < starts - 1) {
-        await a.stop();
-        continue;
-      }
-      try {
-        await sleep(idleMs);
-        const idle = rssMiB(a.proc.pid) ?? Number.NaN;
-        const token = await redfishSession(a.redfishUrl, AGENT_USER, AGENT_PASS);
-        const load = await rssUnderLoad(
-          a.proc.pid,
-          `${a.redfishUrl}/redfish/v1/Systems/1`,
-          { 'X-Auth-Token': token },
-          loadMs,
-        );
-        const peak = peakRssMiB(a.proc.pid) ?? Number.NaN;
-        rows.push({
-          server: 'qemu-bmc, TS sources (warm start)',
-          startMs: sourceWarm,
-          rssIdleMiB: idle,
-          rssLoadMiB: load,
-          rssPeakMiB: peak,
-        });
-        say(
-          `qemu-bmc TS sources: start warm ${sourceWarm.map((v) => v.toFixed(0)).join('/')} ms; ` +
-            `RSS idle ${idle.toFixed(1)} MiB, load ${load.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB`,
-        );
-      } finally {
-        await a.stop();
-      }
-    }
+    const sources = await warmStartsThenRss(o.workDir, 'src', { stateDir }, starts, idleMs, loadMs);
+    rows.push({
+      server: 'qemu-bmc, TS sources (warm start)',
+      startMs: sources.startMs,
+      rssIdleMiB: sources.idle,
+      rssLoadMiB: sources.load,
+      rssPeakMiB: sources.peak,
+    });
+    say(
+      `qemu-bmc TS sources: start warm ${sources.startMs.map((v) => v.toFixed(0)).join('/')} ms; ` +
+        `RSS idle ${sources.idle.toFixed(1)} MiB, load ${sources.load.toFixed(1)} MiB, peak ${sources.peak.toFixed(1)} MiB`,
+    );
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
