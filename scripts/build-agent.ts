@@ -8,6 +8,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, type Plugin } from 'rolldown';
+import { nodeBundleOutput } from './node-bundle.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const src = join(root, 'bmc-agent/src');
@@ -79,16 +80,7 @@ export async function buildAgent(out: string): Promise<void> {
     platform: 'node',
     logLevel: 'warn',
     plugins: [jsonAsParse, builtinsWithoutFacade],
-    output: {
-      dir: out,
-      format: 'esm',
-      // .mjs: ES modules whatever package.json sits above the output.
-      entryFileNames: '[name].mjs',
-      chunkFileNames: '[name]-[hash].mjs',
-      // Whitespace and dead code out, names kept: smaller source strings in V8 and readable stack traces.
-      minify: { compress: true, mangle: false, codegen: true },
-      comments: { legal: true, annotation: false, jsdoc: false },
-    },
+    output: nodeBundleOutput(out),
   });
   for (const [from, to] of ASSETS) cpSync(join(src, from), join(out, to), { recursive: true });
   // The bundle must not reach back into the sources: a path left in it would work here and fail in the image.

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'rolldown';
+import { nodeBundleOutput } from './node-bundle.ts';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -25,14 +26,7 @@ export async function buildOperator(out: string): Promise<void> {
     input: { main: join(root, 'operator/src/main.ts') },
     platform: 'node',
     logLevel: 'warn',
-    output: {
-      dir: out,
-      format: 'esm',
-      entryFileNames: '[name].mjs',
-      chunkFileNames: '[name]-[hash].mjs',
-      minify: { compress: true, mangle: false, codegen: true },
-      comments: { legal: true, annotation: false, jsdoc: false },
-    },
+    output: nodeBundleOutput(out),
   });
   const main = readFileSync(join(out, 'main.mjs'), 'utf8');
   if (main.includes('operator/src/')) throw new Error('build-operator: dist/operator/main.mjs refers to operator/src');
